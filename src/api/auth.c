@@ -1,0 +1,120 @@
+/* auth.c: POST /api/v1/auth/login and POST /api/v1/auth/tenant-token. */
+#include "api/api.h"
+#include "auth/jwt.h"
+#include "auth/password.h"
+#include "core/log.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "http/worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct field login_fields[] = {
+	{ "email", FT_SECRET, true, 1, 254 },
+	{ "password", FT_SECRET, true, 1, AUTH_PASSWORD_MAX },
+};
+
+/*
+ * Add the token fields to body and send it. The token string is copied into
+ * the JSON and freed here.
+ */
+static int
+send_token(struct req *r, struct json_object *body, char *token)
+{
+	if (token == NULL) {
+		json_object_put(body);
+		return http_error_default(r, 500);
+	}
+	json_object_object_add(body, "access_token", json_object_new_string(token));
+	json_object_object_add(body, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(body, "expires_in", json_object_new_int(r->w->cfg.token_ttl));
+	free(token);
+	return http_json(r, 200, body);
+}
+
+/*
+ * 200 {access_token, token_type, expires_in, user, tenants}; 401 "invalid
+ * email or password" for an unknown email and a wrong password alike, after
+ * the same Argon2id work; 400 malformed body; 503.
+ */
+int
+api_login(struct req *r, struct db_batch *pre)
+{
+	struct fval v[2];
+	struct db_batch b = { .retry = true };
+	const char *email, *uid = NULL, *hash = NULL;
+	struct json_object *me, *user, *tenants, *body;
+	enum db_status st;
+	bool ok;
+	int rc;
+
+	if ((rc = http_fields(r, login_fields, 2, v)) != 0)
+		return rc;
+	/* A malformed email is just an unknown one: same answer, same cost. */
+	email = http_email_normalize(r->a, v[0].s);
+	if (email != NULL) {
+		db_add(&b, ST_USER_LOGIN, 1, email);
+		if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
+			return api_db_fail(r, st);
+		uid = db_val(b.q[0].res, 0, 0);
+		hash = db_val(b.q[0].res, 0, 1);
+	}
+	ok = auth_password_verify(uid ? hash : auth_password_dummy(), v[1].s, v[1].len);
+	if (!ok || uid == NULL)
+		return http_error(r, 401, "unauthenticated", "invalid email or password");
+
+	if (auth_password_needs_rehash(hash)) {
+		char nh[AUTH_HASH_MAX];
+		struct db_batch u = { 0 };
+
+		/* Best effort: a failed upgrade must not fail a correct login. */
+		if (auth_password_hash(v[1].s, v[1].len, nh)) {
+			db_add(&u, ST_USER_SET_HASH, 2, uid, nh);
+			if (db_exec(r->w->db, r->a, &u, r->request_id) != DB_OK)
+				log_warn(r->request_id, "password hash upgrade failed");
+		}
+	}
+
+	memset(&b, 0, sizeof(b));
+	b.retry = true;
+	db_add(&b, ST_CTX, 3, uid, NULL, NULL);
+	db_add(&b, ST_ME, 0);
+	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
+		return api_db_fail(r, st);
+	if ((me = json_tokener_parse(db_val(b.q[1].res, 0, 0) ? db_val(b.q[1].res, 0, 0) : "")) == NULL)
+		return http_error_default(r, 500);
+	body = json_object_new_object();
+	if (json_object_object_get_ex(me, "user", &user))
+		json_object_object_add(body, "user", json_object_get(user));
+	if (json_object_object_get_ex(me, "tenants", &tenants))
+		json_object_object_add(body, "tenants", json_object_get(tenants));
+	json_object_put(me);
+	return send_token(r, body, auth_jwt_issue(&r->w->jwt, JWT_IDENTITY, uid, NULL,
+	    time(NULL), r->w->cfg.token_ttl));
+}
+
+/*
+ * 200 {access_token, token_type, expires_in, tenant_id, role}. The route
+ * takes the tenant from the body and auth_authorize has checked membership
+ * (a superadmin who is not a member gets role null); 400/401/403/503 come
+ * from there.
+ */
+int
+api_tenant_token(struct req *r, struct db_batch *pre)
+{
+	static const struct field f[] = { { "tenant_id", FT_UUID, true, 0, 0 } };
+	struct fval v[1];
+	const char *role = auth_role_name(r->tenant.role);
+	struct json_object *body;
+	int rc;
+
+	if ((rc = http_fields(r, f, 1, v)) != 0)
+		return rc;
+	body = json_object_new_object();
+	json_object_object_add(body, "tenant_id", json_object_new_string(r->tenant.id));
+	json_object_object_add(body, "role", role ? json_object_new_string(role) : NULL);
+	return send_token(r, body, auth_jwt_issue(&r->w->jwt, JWT_TENANT, r->who.user_id,
+	    r->tenant.id, time(NULL), r->w->cfg.token_ttl));
+}

@@ -1,0 +1,16 @@
+/* me.c: GET /api/v1/me, the caller and its workspaces. */
+#include "api/api.h"
+#include "auth/authz.h"
+
+void
+api_me_prefetch(struct req *r, struct db_batch *b)
+{
+	db_add(b, ST_ME, 0);
+}
+
+/* 200 {kind, user, tenants, tenant}; 401/403/503 come from authorisation. */
+int
+api_me(struct req *r, struct db_batch *pre)
+{
+	return api_send_pg_json(r, 200, auth_pre(pre, 0));
+}

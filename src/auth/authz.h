@@ -1,0 +1,26 @@
+/* authz.h: the one authorisation function: principal -> tenant context -> role -> capability. */
+#ifndef TENANTRY_AUTHZ_H
+#define TENANTRY_AUTHZ_H
+
+#include "db/db.h"
+#include "http/request.h"
+
+/*
+ * Decide whether r may run its route, and run the route's prefetch reads in
+ * the same database round trip. Returns 0 when allowed: r->who and r->tenant
+ * are filled, b holds the authorisation row at b->q[0] and the prefetched
+ * results after it (auth_pre() finds them), and for RF_TX routes a
+ * transaction is open. Otherwise writes the error response and returns its
+ * status:
+ *   400 invalid_request (malformed X-Tenant-ID), tenant_context_required
+ *   401 unauthenticated (no, bad, expired token; unknown user; wrong kind)
+ *   403 permission_denied, tenant_mismatch
+ *   404 tenant_not_found (superadmin naming a tenant that does not exist)
+ *   503 unavailable (database)
+ */
+int auth_authorize(struct req *r, struct db_batch *b);
+
+/* The i-th prefetched result of a batch that auth_authorize ran. */
+const PGresult *auth_pre(const struct db_batch *b, int i);
+
+#endif

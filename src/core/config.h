@@ -1,0 +1,38 @@
+/* config.h: process configuration read once from the environment. */
+#ifndef TENANTRY_CONFIG_H
+#define TENANTRY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JWT_SECRET_MIN 32
+#define JWT_SECRET_MAX 4096
+
+/*
+ * Read at start-up and never changed: workers hold no other state that
+ * matters. Strings point into the environment or into the struct.
+ */
+struct config {
+	const char   *database_url;    /* TENANTRY_DATABASE_URL (libpq conninfo) */
+	unsigned char jwt_secret[JWT_SECRET_MAX];
+	size_t        jwt_secret_len;
+	const char   *jwt_issuer;      /* TENANTRY_JWT_ISSUER, default "tenantry" */
+	const char   *public_url;      /* TENANTRY_PUBLIC_URL */
+	const char   *template_dir;    /* TENANTRY_TEMPLATE_DIR */
+	const char   *sendmail;        /* TENANTRY_SENDMAIL, may be NULL */
+	int           token_ttl;       /* seconds, 900 */
+	int           db_connect_timeout; /* seconds, TENANTRY_DB_CONNECT_TIMEOUT, 2 */
+};
+
+/*
+ * Fill cfg from the environment. need_secret: the worker refuses to start
+ * without a secret file; the CLI only needs one to mint tokens. On failure
+ * writes a one-line reason (never the secret) to err and returns false.
+ */
+bool config_load(struct config *cfg, bool need_secret, char *err, size_t errlen);
+
+/* Read a secret file: the bytes with one trailing newline removed. */
+bool config_read_secret(const char *path, unsigned char *out, size_t cap,
+    size_t *len, char *err, size_t errlen);
+
+#endif

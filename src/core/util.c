@@ -1,0 +1,154 @@
+/* util.c: small pure helpers: UUIDs, hex, randomness, UTF-8, time. */
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+bool
+core_uuid_valid(const char *s)
+{
+	if (s == NULL)
+		return false;
+	for (int i = 0; i < UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return s[UUID_LEN] == '\0';
+}
+
+void
+core_uuid_lower(const char *s, char out[UUID_LEN + 1])
+{
+	for (int i = 0; i < UUID_LEN; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[UUID_LEN] = '\0';
+}
+
+bool
+core_random(void *p, size_t n)
+{
+	return n <= (size_t)INT32_MAX && RAND_bytes(p, (int)n) == 1;
+}
+
+bool
+core_random_base62(char *out, size_t n)
+{
+	static const char alpha[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned char r[64];
+	size_t i = 0;
+
+	/* Rejection sampling: bytes >= 248 would bias toward the first digits. */
+	while (i < n) {
+		if (!core_random(r, sizeof(r)))
+			return false;
+		for (size_t j = 0; j < sizeof(r) && i < n; j++)
+			if (r[j] < 248)
+				out[i++] = alpha[r[j] % 62];
+	}
+	out[n] = '\0';
+	OPENSSL_cleanse(r, sizeof(r));
+	return true;
+}
+
+void
+core_hex(const void *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = p;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[u[i] >> 4];
+		out[2 * i + 1] = hex[u[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+bool
+core_ct_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+bool
+core_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = u[i];
+		size_t len;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			len = 2; cp = c & 0x1F; min = 0x80;
+		} else if ((c & 0xF0) == 0xE0) {
+			len = 3; cp = c & 0x0F; min = 0x800;
+		} else if ((c & 0xF8) == 0xF0) {
+			len = 4; cp = c & 0x07; min = 0x10000;
+		} else {
+			return false;
+		}
+		if (n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((u[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (u[i + k] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+double
+core_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+void
+core_rfc3339(time_t t, char out[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+bool
+core_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 19)
+		return false;
+	for (const char *p = (*s == '-') ? s + 1 : s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}

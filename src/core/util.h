@@ -1,0 +1,37 @@
+/* util.h: small pure helpers: UUIDs, hex, randomness, UTF-8, time. */
+#ifndef TENANTRY_UTIL_H
+#define TENANTRY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define UUID_LEN 36
+
+/* Canonical 8-4-4-4-12 hex form, either case. */
+bool core_uuid_valid(const char *s);
+/* Lower-case a valid UUID into out[UUID_LEN + 1]. */
+void core_uuid_lower(const char *s, char out[UUID_LEN + 1]);
+
+/* Cryptographically strong random bytes (OpenSSL); false on failure. */
+bool core_random(void *p, size_t n);
+/* Random id of n base62 characters into out[n + 1]; false on failure. */
+bool core_random_base62(char *out, size_t n);
+
+void core_hex(const void *p, size_t n, char *out /* 2n + 1 */);
+/* Constant-time equality of two equal-length byte strings. */
+bool core_ct_equal(const void *a, const void *b, size_t n);
+
+/* Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool core_utf8_valid(const char *s, size_t n);
+
+/* Monotonic milliseconds, for durations. */
+double core_mono_ms(void);
+/* RFC 3339 UTC with seconds, e.g. 2026-11-22T10:00:00Z, into out[21]. */
+void core_rfc3339(time_t t, char out[21]);
+
+/* Parse a decimal int64 in [min, max]; the whole string must be digits. */
+bool core_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+#endif

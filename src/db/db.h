@@ -1,0 +1,67 @@
+/* db.h: the worker's one PostgreSQL connection: lazy connect, pipelined batches, transactions. */
+#ifndef TENANTRY_DB_H
+#define TENANTRY_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "core/arena.h"
+#include "db/stmt.h"
+
+#define DB_BATCH_MAX  10
+#define DB_PARAMS_MAX 14
+
+enum db_status {
+	DB_OK = 0,
+	DB_UNAVAILABLE,   /* no connection, or it broke: answer 503 */
+	DB_CONFLICT,      /* unique violation (23505): answer 409 */
+	DB_REFUSED,       /* check / foreign key / RLS violation: a bad request */
+	DB_ERROR,         /* anything else: answer 500, details in the log */
+};
+
+struct db_q {
+	enum stmt   st;
+	int         n;
+	const char *p[DB_PARAMS_MAX];   /* NULL is SQL NULL */
+	PGresult   *res;                /* after db_exec; freed with the arena */
+};
+
+/*
+ * A batch is sent in one round trip (libpq pipeline mode) and its statements
+ * run in one transaction: an implicit one ending at the batch's sync, or the
+ * explicit transaction opened by begin and ended by commit or db_rollback().
+ */
+struct db_batch {
+	struct db_q q[DB_BATCH_MAX];
+	int         n;
+	bool        begin;     /* BEGIN before the first statement */
+	bool        commit;    /* COMMIT after the last statement */
+	bool        retry;     /* idempotent: replay once on a fresh connection */
+	char        sqlstate[6];  /* of the failing statement, "" if none */
+	const char *constraint;   /* of a failing constraint, if reported */
+};
+
+struct db;
+
+/* conninfo is borrowed and must outlive the db. Does not connect. */
+struct db *db_new(const char *conninfo, int connect_timeout, const char *application_name);
+void       db_free(struct db *db);
+
+/* Append a statement; returns its index, or -1 if the batch is full. */
+int  db_add(struct db_batch *b, enum stmt st, int n, ...);
+/* Run the batch. Results stay valid until the arena is reset. */
+enum db_status db_exec(struct db *db, struct arena *a, struct db_batch *b, const char *rid);
+/* Commit / roll back an open explicit transaction. */
+enum db_status db_commit(struct db *db, struct arena *a, const char *rid);
+void           db_rollback(struct db *db, const char *rid);
+bool           db_in_tx(const struct db *db);
+/* True if a connection is up or could be made now (for /ready). */
+bool           db_ping(struct db *db, struct arena *a, const char *rid);
+
+/* Row helpers: NULL for SQL NULL or out of range. */
+const char *db_val(const PGresult *res, int row, int col);
+int         db_rows(const PGresult *res);
+bool        db_bool(const PGresult *res, int row, int col);
+
+#endif

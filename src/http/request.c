@@ -1,0 +1,259 @@
+/* request.c: request parsing: query strings, cookies, paths, FastCGI params, body. */
+#include "http/request.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Decode s[0..n) into a new arena string. plus: '+' means space (forms).
+ * Refuses malformed escapes, NUL bytes and invalid UTF-8, so no handler ever
+ * sees a string it cannot safely print or bind as a query parameter.
+ */
+static enum http_parse
+decode(struct arena *a, const char *s, size_t n, bool plus, const char **out)
+{
+	char *d = arena_alloc(a, n + 1);
+	size_t j = 0;
+
+	if (d == NULL)
+		return PARSE_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+				return PARSE_BAD_ENCODING;
+			c = hi << 4 | lo;
+			i += 2;
+		} else if (c == '+' && plus) {
+			c = ' ';
+		}
+		if (c == 0)
+			return PARSE_BAD_ENCODING;
+		d[j++] = (char)c;
+	}
+	d[j] = '\0';
+	if (!core_utf8_valid(d, j))
+		return PARSE_BAD_ENCODING;
+	*out = d;
+	return PARSE_OK;
+}
+
+static enum http_parse
+pairs_parse(struct arena *a, const char *s, size_t max, char sep, bool url,
+    struct kv **out, size_t *n)
+{
+	struct kv *v;
+	size_t len, count = 0;
+	const char *p, *end;
+
+	*out = NULL;
+	*n = 0;
+	if (s == NULL || *s == '\0')
+		return PARSE_OK;
+	if ((len = strlen(s)) > max)
+		return PARSE_TOO_LONG;
+	if ((v = arena_alloc(a, HTTP_PAIRS_MAX * sizeof(*v))) == NULL)
+		return PARSE_NOMEM;
+	for (p = s, end = s + len; p < end; p = p + strcspn(p, (char[]){ sep, 0 }) + 1) {
+		size_t seg = strcspn(p, (char[]){ sep, 0 });
+		const char *eq, *segend = p + seg;
+		enum http_parse e;
+
+		if (!url)
+			while (p < segend && *p == ' ')
+				p++, seg--;
+		if (seg == 0)
+			continue;
+		if (count == HTTP_PAIRS_MAX)
+			return PARSE_TOO_MANY;
+		eq = memchr(p, '=', seg);
+		if (url) {
+			if ((e = decode(a, p, eq ? (size_t)(eq - p) : seg, true, &v[count].key)) != PARSE_OK)
+				return e;
+			if (eq == NULL)
+				v[count].val = "";
+			else if ((e = decode(a, eq + 1, (size_t)(segend - eq - 1), true,
+			    &v[count].val)) != PARSE_OK)
+				return e;
+		} else {
+			const char *vs;
+			size_t vl;
+
+			if (eq == NULL)
+				continue;  /* a cookie without '=' is not a cookie */
+			vs = eq + 1;
+			vl = (size_t)(segend - vs);
+			while (vl > 0 && vs[vl - 1] == ' ')
+				vl--;
+			/* RFC 6265 allows a quoted value. */
+			if (vl >= 2 && vs[0] == '"' && vs[vl - 1] == '"')
+				vs++, vl -= 2;
+			v[count].key = arena_strndup(a, p, (size_t)(eq - p));
+			v[count].val = arena_strndup(a, vs, vl);
+			if (v[count].key == NULL || v[count].val == NULL)
+				return PARSE_NOMEM;
+			if (!core_utf8_valid(v[count].val, vl) ||
+			    !core_utf8_valid(v[count].key, (size_t)(eq - p)))
+				return PARSE_BAD_ENCODING;
+		}
+		count++;
+	}
+	*out = v;
+	*n = count;
+	return PARSE_OK;
+}
+
+enum http_parse
+http_query_parse(struct arena *a, const char *s, struct kv **out, size_t *n)
+{
+	return pairs_parse(a, s, HTTP_QUERY_MAX, '&', true, out, n);
+}
+
+enum http_parse
+http_cookie_parse(struct arena *a, const char *s, struct kv **out, size_t *n)
+{
+	return pairs_parse(a, s, HTTP_COOKIE_MAX, ';', false, out, n);
+}
+
+enum http_parse
+http_path_decode(struct arena *a, const char *raw, size_t len, const char **out)
+{
+	if (len > HTTP_PATH_MAX)
+		return PARSE_TOO_LONG;
+	if (len == 0 || raw[0] != '/')
+		return PARSE_BAD_ENCODING;
+	return decode(a, raw, len, false, out);
+}
+
+const char *
+http_kv_get(const struct kv *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return v[i].val;
+	return NULL;
+}
+
+bool
+http_media_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	if (ct == NULL || strncasecmp(ct, json, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static const struct {
+	enum http_method m;
+	const char      *name;
+} methods[] = {
+	{ HTTP_GET, "GET" }, { HTTP_HEAD, "HEAD" }, { HTTP_POST, "POST" },
+	{ HTTP_PUT, "PUT" }, { HTTP_PATCH, "PATCH" }, { HTTP_DELETE, "DELETE" },
+	{ HTTP_OPTIONS, "OPTIONS" },
+};
+
+enum http_method
+http_method_parse(const char *s)
+{
+	for (size_t i = 0; s != NULL && i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(s, methods[i].name) == 0)
+			return methods[i].m;
+	return HTTP_OTHER;
+}
+
+const char *
+http_method_name(enum http_method m)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (methods[i].m == m)
+			return methods[i].name;
+	return "OTHER";
+}
+
+enum http_parse
+http_req_read(struct req *r, char **envp)
+{
+	const char *uri, *q, *cl;
+	enum http_parse e;
+	int64_t n;
+
+	r->method_name = FCGX_GetParam("REQUEST_METHOD", envp);
+	if (r->method_name == NULL)
+		r->method_name = "GET";
+	r->method = http_method_parse(r->method_name);
+	r->request_id = FCGX_GetParam("REQUEST_ID", envp);
+	r->client = FCGX_GetParam("REMOTE_ADDR", envp);
+	r->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
+	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
+	r->x_tenant_id = FCGX_GetParam("HTTP_X_TENANT_ID", envp);
+	r->cookie_header = FCGX_GetParam("HTTP_COOKIE", envp);
+	r->origin = FCGX_GetParam("HTTP_ORIGIN", envp);
+	r->content_length = 0;
+	if ((cl = FCGX_GetParam("CONTENT_LENGTH", envp)) != NULL && *cl != '\0') {
+		if (!core_parse_i64(cl, 0, INT64_MAX / 2, &n))
+			return PARSE_BAD_ENCODING;
+		r->content_length = n;
+	}
+
+	/* REQUEST_URI is the raw target; we decode it ourselves. */
+	uri = FCGX_GetParam("REQUEST_URI", envp);
+	if (uri == NULL)
+		uri = FCGX_GetParam("DOCUMENT_URI", envp);
+	if (uri == NULL)
+		uri = "/";
+	q = strchr(uri, '?');
+	r->path = "/";
+	if ((e = http_path_decode(r->a, uri, q ? (size_t)(q - uri) : strlen(uri), &r->path)) != PARSE_OK)
+		return e;
+	r->query = FCGX_GetParam("QUERY_STRING", envp);
+	if (r->query == NULL)
+		r->query = q ? q + 1 : "";
+	return http_query_parse(r->a, r->query, &r->qv, &r->nqv);
+}
+
+int
+http_body_read(struct req *r)
+{
+	FCGX_Request *f = r->fcgi;
+	size_t want, got = 0;
+
+	if (r->content_length > HTTP_BODY_MAX)
+		return 413;
+	want = (size_t)r->content_length;
+	if ((r->body = arena_alloc(r->a, want + 1)) == NULL)
+		return 500;
+	while (got < want) {
+		int k = FCGX_GetStr(r->body + got, (int)(want - got), f->in);
+
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return got == want ? 0 : 400;
+}

@@ -1,0 +1,64 @@
+/* router.h: the route table's shape and the matcher that maps a request to one route. */
+#ifndef TENANTRY_ROUTER_H
+#define TENANTRY_ROUTER_H
+
+#include <stddef.h>
+
+#include "auth/auth.h"
+#include "db/db.h"
+#include "http/request.h"
+
+/* Route flags. */
+#define RF_JSON         0x01   /* needs a JSON object body (415/413/400 before auth) */
+#define RF_TX           0x02   /* a write: auth opens a transaction the handler continues */
+#define RF_TENANT_OPT   0x04   /* use a tenant context when one is given (claim, header) */
+#define RF_TENANT_BODY  0x08   /* the body's "tenant_id" names the tenant (tenant-token) */
+#define RF_IDENTITY     0x10   /* only an identity token will do (401 for a tenant token) */
+
+/*
+ * prefetch queues read statements behind the authorisation query so a read
+ * costs one database round trip; they run with the tenant's RLS setting and
+ * their results are handed to the handler in the same batch. A handler
+ * returns the HTTP status it produced (see response.h).
+ */
+typedef void (*route_prefetch)(struct req *r, struct db_batch *b);
+typedef int  (*route_handler)(struct req *r, struct db_batch *pre);
+
+/*
+ * Pattern segments: literals, or typed parameters validated before any
+ * handler runs (a malformed one is 400): {uuid}, {tenant} (a tenant id: the
+ * path's tenant context), {slug} (a workspace slug: the path's tenant
+ * context), {token} (URL-safe secret, 16..128 chars).
+ */
+struct route {
+	enum http_method method;
+	const char      *pattern;
+	enum cap         cap;
+	unsigned         flags;
+	route_prefetch   prefetch;
+	route_handler    handler;
+};
+
+extern const struct route routes[];
+extern const size_t       nroutes;
+
+enum route_match {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,      /* 404 */
+	ROUTE_BAD_METHOD,     /* 405; *allow holds the methods that exist */
+	ROUTE_BAD_PARAM,      /* 400: the shape matched, a typed parameter did not */
+};
+
+/*
+ * Find the route for (m, path) in table. On ROUTE_FOUND, *out is the route
+ * and params[] point into the arena (one per parameter, in order). HEAD
+ * matches GET routes. Literal segments win over parameters.
+ */
+enum route_match http_route_find(const struct route *table, size_t n, enum http_method m,
+    const char *path, struct arena *a, const struct route **out,
+    const char *params[ROUTE_PARAMS_MAX], unsigned *allow);
+
+/* Index of the {tenant} or {slug} parameter of a pattern, or -1. */
+int http_route_tenant_param(const struct route *rt, bool *is_slug);
+
+#endif

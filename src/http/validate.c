@@ -1,0 +1,207 @@
+/* validate.c: JSON body fields declared as a table, checked at the edge into typed values. */
+#include "http/validate.h"
+#include "core/util.h"
+#include "http/response.h"
+
+#include <ctype.h>
+#include <string.h>
+
+struct json_object *
+http_json_parse(const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(32);
+	struct json_object *o;
+
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* Characters (code points) of valid UTF-8. */
+static size_t
+utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+static bool
+has_control(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return true;
+		/* C1 controls U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8. */
+		if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] <= 0x9F)
+			return true;
+	}
+	return false;
+}
+
+const char *
+http_email_normalize(struct arena *a, const char *s)
+{
+	size_t n = strlen(s), at = 0, ats = 0;
+	char *e;
+
+	if (n < 3 || n > 254)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' ||
+		    c == '"' || c == '\\')
+			return NULL;
+		if (c == '@') {
+			at = i;
+			ats++;
+		}
+	}
+	if (ats != 1 || at == 0 || at > 64 || at + 1 >= n || s[at + 1] == '.' ||
+	    s[n - 1] == '.' || strchr(s + at + 1, '.') == NULL)
+		return NULL;
+	if ((e = arena_strndup(a, s, n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		e[i] = (char)tolower((unsigned char)e[i]);
+	return e;
+}
+
+static void
+problem(struct json_object *details, const char *field, const char *msg)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "field", json_object_new_string(field));
+	json_object_object_add(d, "problem", json_object_new_string(msg));
+	json_object_array_add(details, d);
+}
+
+/* Check one present value; returns NULL or the problem. */
+static const char *
+check(struct req *r, const struct field *f, struct json_object *x, struct fval *v)
+{
+	const char *s;
+	size_t len;
+
+	switch (f->type) {
+	case FT_BOOL:
+		if (!json_object_is_type(x, json_type_boolean))
+			return "must be true or false";
+		v->b = json_object_get_boolean(x);
+		return NULL;
+	case FT_INT:
+		if (!json_object_is_type(x, json_type_int))
+			return "must be an integer";
+		v->i = json_object_get_int64(x);
+		if (v->i < f->min || v->i > f->max)
+			return "is out of range";
+		return NULL;
+	case FT_OBJECT:
+		if (!json_object_is_type(x, json_type_object))
+			return "must be an object";
+		v->o = x;
+		return NULL;
+	default:
+		break;
+	}
+	if (!json_object_is_type(x, json_type_string))
+		return "must be a string";
+	s = json_object_get_string(x);
+	len = (size_t)json_object_get_string_len(x);
+	if (strlen(s) != len)
+		return "must not contain NUL characters";
+	switch (f->type) {
+	case FT_STRING: {
+		size_t chars = utf8_chars(s, len);
+
+		if ((long long)chars < f->min || (long long)chars > f->max)
+			return "has the wrong length";
+		if (has_control(s, len))
+			return "must not contain control characters";
+		v->s = arena_strndup(r->a, s, len);
+		break;
+	}
+	case FT_SECRET:
+		if ((long long)len < f->min || (long long)len > f->max)
+			return "has the wrong length";
+		v->s = arena_strndup(r->a, s, len);
+		break;
+	case FT_EMAIL:
+		if ((v->s = http_email_normalize(r->a, s)) == NULL)
+			return "must be an email address";
+		len = strlen(v->s);
+		break;
+	case FT_UUID: {
+		char *u;
+
+		if (!core_uuid_valid(s))
+			return "must be a UUID";
+		if ((u = arena_strndup(r->a, s, len)) != NULL)
+			core_uuid_lower(u, u);
+		v->s = u;
+		break;
+	}
+	default:
+		return "unsupported field type";
+	}
+	if (v->s == NULL)
+		return "could not be stored";
+	v->len = len;
+	return NULL;
+}
+
+int
+http_fields(struct req *r, const struct field *f, size_t n, struct fval *v)
+{
+	struct json_object *details = json_object_new_array();
+
+	memset(v, 0, n * sizeof(*v));
+	json_object_object_foreach(r->json, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; i < n && strcmp(f[i].name, key) != 0; i++)
+			;
+		if (i == n)
+			problem(details, key, "is not a known field");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *x;
+		const char *p;
+
+		if (!json_object_object_get_ex(r->json, f[i].name, &x) ||
+		    (x == NULL && !f[i].required)) {
+			if (f[i].required)
+				problem(details, f[i].name, "is required");
+			continue;
+		}
+		if (x == NULL) {
+			problem(details, f[i].name, "must not be null");
+			continue;
+		}
+		if ((p = check(r, &f[i], x, &v[i])) != NULL)
+			problem(details, f[i].name, p);
+		else
+			v[i].set = true;
+	}
+	if (json_object_array_length(details) == 0) {
+		json_object_put(details);
+		return 0;
+	}
+	return http_error_details(r, 400, "invalid_request", "some fields are not valid", details);
+}

@@ -1,0 +1,56 @@
+/* validate.h: JSON body fields declared as a table, checked at the edge into typed values. */
+#ifndef TENANTRY_VALIDATE_H
+#define TENANTRY_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "http/request.h"
+
+enum field_type {
+	FT_STRING,   /* min..max characters, no control characters */
+	FT_SECRET,   /* min..max bytes, any UTF-8 (passwords) */
+	FT_EMAIL,    /* lower-cased into the value */
+	FT_UUID,     /* lower-cased into the value */
+	FT_BOOL,
+	FT_INT,      /* a JSON integer in min..max ("60" is not 60) */
+	FT_OBJECT,
+};
+
+struct field {
+	const char     *name;
+	enum field_type type;
+	bool            required;
+	long long       min;
+	long long       max;
+};
+
+struct fval {
+	bool                set;
+	const char         *s;     /* strings: arena copy */
+	size_t              len;
+	long long           i;
+	bool                b;
+	struct json_object *o;     /* FT_OBJECT: borrowed from r->json */
+};
+
+/*
+ * Check r->json against the table: every field of the right JSON type and
+ * range, required ones present, no field the table does not name. Fills
+ * v[i] for f[i]. Returns 0, or writes a 400 invalid_request with one
+ * {"field","problem"} detail per bad field and returns 400.
+ */
+int http_fields(struct req *r, const struct field *f, size_t n, struct fval *v);
+
+/* Shape check and lower-casing of an email address into the arena; NULL if bad. */
+const char *http_email_normalize(struct arena *a, const char *s);
+
+/*
+ * Parse a request body as one JSON object (strict JSON, valid UTF-8, depth
+ * at most 32). NULL on any error.
+ */
+struct json_object *http_json_parse(const char *s, size_t len);
+
+#endif
