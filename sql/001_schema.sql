@@ -328,9 +328,15 @@ ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 -- A tenant row is visible in its own context, to its members (so a user can
 -- list their workspaces), and to superadmins; only superadmins create one.
-CREATE POLICY tenants_select ON tenants FOR SELECT USING (
-	id = app.tenant() OR app.is_superadmin()
-	OR EXISTS (SELECT 1 FROM tenant_users tu WHERE tu.tenant_id = tenants.id AND tu.user_id = app.user_id()));
+-- app.member_of() is a plpgsql function, not an inlined subquery, so the
+-- policy adds no subplan to every query on tenants, and it is evaluated
+-- only when the cheap branches are false.
+CREATE FUNCTION app.member_of(p_tenant uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM tenant_users WHERE tenant_id = p_tenant AND user_id = app.user_id());
+END $$;
+CREATE POLICY tenants_select ON tenants FOR SELECT
+	USING (id = app.tenant() OR app.is_superadmin() OR app.member_of(id));
 CREATE POLICY tenants_insert ON tenants FOR INSERT WITH CHECK (app.is_superadmin());
 CREATE POLICY tenants_update ON tenants FOR UPDATE USING (id = app.tenant()) WITH CHECK (id = app.tenant());
 
@@ -381,49 +387,16 @@ BEGIN
 END $$;
 
 -- ---------------------------------------------------------------------------
--- app.ctx: the database half of the one authorisation function
+-- The database half of the one authorisation function
 -- ---------------------------------------------------------------------------
-
--- Called first in every authenticated request's transaction. Reads the user
--- (from the database, never from the token), resolves the tenant named by id
--- or slug, and the caller's role there; then sets tenantry.tenant_id only if
--- the caller may act in that tenant (member, or superadmin), so statements
--- later in the same transaction see that tenant's rows and no other's.
--- Returns exactly one row; the C side (auth_authorize) decides the status.
-CREATE FUNCTION app.ctx(p_user uuid, p_tenant uuid, p_slug text)
-RETURNS TABLE (user_found boolean, email text, user_name text, superadmin boolean,
-               tenant_found boolean, tenant_id uuid, slug text, tenant_name text,
-               tier text, status text, role text)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-	u users%ROWTYPE;
-	t tenants%ROWTYPE;
-	r text;
-BEGIN
-	PERFORM set_config('tenantry.user_id', coalesce(p_user::text, ''), true);
-	PERFORM set_config('tenantry.tenant_id', '', true);
-	SELECT * INTO u FROM users WHERE users.id = p_user;
-	PERFORM set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true);
-
-	IF u.id IS NOT NULL AND (p_tenant IS NOT NULL OR p_slug IS NOT NULL) THEN
-		IF p_tenant IS NOT NULL THEN
-			SELECT * INTO t FROM tenants WHERE tenants.id = p_tenant;
-			IF p_slug IS NOT NULL AND t.slug IS DISTINCT FROM p_slug THEN
-				t := NULL;
-			END IF;
-		ELSE
-			SELECT * INTO t FROM tenants WHERE tenants.slug = p_slug;
-		END IF;
-		IF t.id IS NOT NULL THEN
-			SELECT tu.role INTO r FROM tenant_users tu
-			 WHERE tu.tenant_id = t.id AND tu.user_id = u.id;
-			IF r IS NOT NULL OR u.is_superadmin THEN
-				PERFORM set_config('tenantry.tenant_id', t.id::text, true);
-			END IF;
-		END IF;
-	END IF;
-
-	RETURN QUERY SELECT u.id IS NOT NULL, u.email, u.name, coalesce(u.is_superadmin, false),
-	    t.id IS NOT NULL, t.id, t.slug, t.name, t.tier, t.status, r;
-END $$;
-GRANT EXECUTE ON FUNCTION app.ctx(uuid, uuid, text) TO tenantry_app;
+--
+-- Every authenticated request's transaction starts with two statements
+-- (src/db/stmt.c, pipelined with the request's reads in one round trip):
+--   ctx_user:   sets tenantry.user_id and tenantry.superadmin from the users
+--               row (nothing is set for a user that does not exist);
+--   ctx_tenant: reads the named tenant (by id or slug) and the caller's role,
+--               and sets tenantry.tenant_id only if the caller is a member or
+--               a superadmin. A non-member cannot even see the tenant row.
+-- Later statements in the transaction therefore see that tenant's rows and
+-- no other's. Plain SQL, not plpgsql: this runs on every request.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA app TO tenantry_app;

@@ -79,7 +79,7 @@ api_login(struct req *r, struct db_batch *pre)
 
 	memset(&b, 0, sizeof(b));
 	b.retry = true;
-	db_add(&b, ST_CTX, 3, uid, NULL, NULL);
+	db_add(&b, ST_CTX_USER, 1, uid);
 	db_add(&b, ST_ME, 0);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* Columns of ST_CTX. */
+/* Columns of ST_CTX_TENANT_ID / ST_CTX_TENANT_SLUG. */
 enum { C_USER_FOUND, C_EMAIL, C_USER_NAME, C_SUPERADMIN, C_TENANT_FOUND, C_TENANT_ID,
        C_SLUG, C_TENANT_NAME, C_TIER, C_STATUS, C_ROLE };
 
@@ -158,7 +158,11 @@ auth_authorize(struct req *r, struct db_batch *b)
 		    "name a tenant: a tenant-scoped token, the path, or X-Tenant-ID");
 	if (!cap_needs_tenant(rt->cap) && !(rt->flags & (RF_TENANT_OPT | RF_TENANT_BODY)))
 		tid = slug = NULL;
-	db_add(b, ST_CTX, 3, r->who.user_id, tid, slug);
+	db_add(b, ST_CTX_USER, 1, r->who.user_id);
+	if (slug != NULL)
+		db_add(b, ST_CTX_TENANT_SLUG, 1, slug);
+	else
+		db_add(b, ST_CTX_TENANT_ID, 1, tid);
 run:
 	if (rt->prefetch != NULL)
 		rt->prefetch(r, b);
@@ -169,7 +173,7 @@ run:
 	if (rt->cap == CAP_PUBLIC)
 		return 0;
 
-	ctx = b->q[0].res;
+	ctx = b->q[1].res;
 	if (!db_bool(ctx, 0, C_USER_FOUND))
 		return unauth(r, "the token's user no longer exists");
 	r->who.superadmin = db_bool(ctx, 0, C_SUPERADMIN);
@@ -217,8 +221,8 @@ run:
 const PGresult *
 auth_pre(const struct db_batch *b, int i)
 {
-	/* With a principal, q[0] is the authorisation row; prefetches follow. */
-	int base = (b->n > 0 && b->q[0].st == ST_CTX) ? 1 : 0;
+	/* With a principal, q[0] and q[1] are the authorisation context. */
+	int base = (b->n > 1 && b->q[0].st == ST_CTX_USER) ? 2 : 0;
 
 	return (base + i < b->n) ? b->q[base + i].res : NULL;
 }

@@ -8,8 +8,8 @@
 /*
  * Decide whether r may run its route, and run the route's prefetch reads in
  * the same database round trip. Returns 0 when allowed: r->who and r->tenant
- * are filled, b holds the authorisation row at b->q[0] and the prefetched
- * results after it (auth_pre() finds them), and for RF_TX routes a
+ * are filled, b holds the authorisation context at b->q[0..1] and the
+ * prefetched results after it (auth_pre() finds them), and for RF_TX routes a
  * transaction is open. Otherwise writes the error response and returns its
  * status:
  *   400 invalid_request (malformed X-Tenant-ID), tenant_context_required

@@ -6,8 +6,8 @@
  * nothing is ever pasted into SQL. Reads that answer an API call build their
  * JSON in PostgreSQL (json_build_object), which saves a parse and a
  * serialisation in the worker; timestamps go through app.ts() (RFC 3339 UTC).
- * Statements that run after ST_CTX rely on app.tenant() and app.user_id(),
- * which ST_CTX sets only for a caller allowed in that tenant.
+ * Statements that run after the ctx_* statements rely on app.tenant() and
+ * app.user_id(), which they set only for a caller allowed in that tenant.
  */
 
 #define USER_JSON(u) \
@@ -19,10 +19,28 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/* ---- Authorisation ------------------------------------------------ */
 
-	/* $1 user id, $2 tenant id, $3 tenant slug (any may be NULL). */
-	[ST_CTX] = { "ctx",
-		"SELECT user_found, email, user_name, superadmin, tenant_found, tenant_id,"
-		" slug, tenant_name, tier, status, role FROM app.ctx($1::uuid, $2::uuid, $3::text)", 3 },
+	/*
+	 * The authorisation context (see sql/001_schema.sql): ctx_user first,
+	 * then ctx_tenant_id or ctx_tenant_slug, in the request's transaction.
+	 * $1 user id.
+	 */
+	[ST_CTX_USER] = { "ctx_user",
+		"SELECT set_config('tenantry.user_id', u.id::text, true),"
+		" set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true)"
+		" FROM users u WHERE u.id = $1::uuid", 1 },
+#define CTX_TENANT(join) \
+		"SELECT u.id IS NOT NULL, u.email, u.name, coalesce(u.is_superadmin, false)," \
+		" t.id IS NOT NULL, t.id, t.slug, t.name, t.tier, t.status, tu.role," \
+		" set_config('tenantry.tenant_id', CASE WHEN t.id IS NOT NULL AND" \
+		"   (tu.role IS NOT NULL OR u.is_superadmin) THEN t.id::text ELSE '' END, true)" \
+		" FROM (SELECT 1) one" \
+		" LEFT JOIN users u ON u.id = app.user_id()" \
+		" LEFT JOIN tenants t ON " join \
+		" LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = u.id"
+	/* $1 tenant id (NULL: no tenant context). */
+	[ST_CTX_TENANT_ID] = { "ctx_tenant_id", CTX_TENANT("t.id = $1::uuid"), 1 },
+	/* $1 workspace slug. */
+	[ST_CTX_TENANT_SLUG] = { "ctx_tenant_slug", CTX_TENANT("t.slug = $1"), 1 },
 
 	/* ---- Users -------------------------------------------------------- */
 
@@ -50,7 +68,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"SELECT id FROM users WHERE email = $1", 1 },
 	/*
 	 * The caller and its workspaces; "tenant" is the current context, if
-	 * any. Relies on ST_CTX having run in the same transaction.
+	 * any. Relies on the ctx_* statements having run in the same transaction.
 	 */
 	[ST_ME] = { "me",
 		"SELECT json_build_object('kind', 'user', 'user', " USER_JSON("u") ","
@@ -59,9 +77,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   ORDER BY t.name, t.id)"
 		"   FROM tenant_users tu JOIN tenants t ON t.id = tu.tenant_id"
 		"   WHERE tu.user_id = u.id), '[]'::json),"
-		" 'tenant', (SELECT json_build_object('id', t.id, 'slug', t.slug, 'name', t.name,"
-		"   'role', (SELECT role FROM tenant_users WHERE tenant_id = t.id AND user_id = u.id))"
-		"   FROM tenants t WHERE t.id = app.tenant()))"
+		" 'tenant', CASE WHEN app.tenant() IS NOT NULL THEN"
+		"   (SELECT json_build_object('id', t.id, 'slug', t.slug, 'name', t.name, 'role', tu.role)"
+		"    FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = u.id"
+		"    WHERE t.id = app.tenant()) END)"
 		" FROM users u WHERE u.id = app.user_id()", 0 },
 
 	/* ---- Operator context (tenantryctl only) --------------------------- */

@@ -5,7 +5,9 @@
 enum stmt {
 	ST_PING,
 	/* Authorisation context (must run first in a request's transaction). */
-	ST_CTX,
+	ST_CTX_USER,
+	ST_CTX_TENANT_ID,
+	ST_CTX_TENANT_SLUG,
 	/* Users. */
 	ST_USER_LOGIN,
 	ST_USER_SET_HASH,
