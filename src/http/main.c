@@ -171,19 +171,37 @@ serve(struct req *r, char **envp)
 	return st;
 }
 
+/*
+ * SIGTERM is blocked while a request is served, so no system call of the
+ * request (libfcgi's reads and writes do not retry on EINTR) is interrupted;
+ * it is delivered while the worker waits in accept(), which then fails with
+ * EINTR (FCGI_FAIL_ACCEPT_ON_INTR) and the loop ends.
+ */
 static int
 run(struct worker *w)
 {
 	FCGX_Request fr;
+	sigset_t term, none;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigemptyset(&none);
 
 	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error(NULL, "FCGX_InitRequest failed");
 		return 1;
 	}
-	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+	for (;;) {
 		struct req r = { .a = w->a, .w = w, .fcgi = &fr, .hdr = &w->hdr, .out = &w->out };
 		struct log_access la;
-		int st;
+		int st, accepted;
+
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		accepted = stopping ? -1 : FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (accepted < 0)
+			break;
 
 		r.t0 = core_mono_ms();
 		st = serve(&r, fr.envp);
