@@ -17,6 +17,10 @@ int  api_tenant_token(struct req *r, struct db_batch *pre);
 void api_me_prefetch(struct req *r, struct db_batch *b);
 int  api_me(struct req *r, struct db_batch *pre);
 
+/* Tenants (tenants.c). */
+void api_tenant_current_prefetch(struct req *r, struct db_batch *b);
+int  api_tenant_current(struct req *r, struct db_batch *pre);
+
 /* Users (users.c). */
 int  api_user_create(struct req *r, struct db_batch *pre);
 

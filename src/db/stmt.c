@@ -137,6 +137,14 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" target_type, target_id, request_id)"
 		" VALUES (app.tenant(), 'user', $1::uuid, $2, $3, $4, $5, 'seed-demo')", 5 },
 
+	/* TenantInfoResponse of the tenant in context (user_role null for a superadmin non-member). */
+	[ST_TENANT_CURRENT] = { "tenant_current",
+		"SELECT json_build_object('id', t.id, 'name', t.name, 'slug', t.slug,"
+		" 'subscription_tier', t.tier, 'created_at', app.ts(t.created_at), 'user_role', tu.role,"
+		" 'member_count', (SELECT count(*) FROM tenant_users m WHERE m.tenant_id = t.id))"
+		" FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = app.user_id()"
+		" WHERE t.id = app.tenant()", 0 },
+
 	/* ---- Audit log ---------------------------------------------------- */
 
 	/*

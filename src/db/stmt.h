@@ -23,6 +23,8 @@ enum stmt {
 	ST_MEMBER_UPSERT,
 	ST_SEED_USAGE,
 	ST_SEED_AUDIT,
+	/* Tenants (API). */
+	ST_TENANT_CURRENT,
 	/* Audit log. */
 	ST_AUDIT,
 	ST__COUNT

@@ -20,6 +20,10 @@ const struct route routes[] = {
 	/* The caller. */
 	{ HTTP_GET,  "/api/v1/me", CAP_PRINCIPAL, RF_TENANT_OPT, api_me_prefetch, api_me },
 
+	/* Tenants. */
+	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
+	    api_tenant_current_prefetch, api_tenant_current },
+
 	/* Users. */
 	{ HTTP_POST, "/api/v1/users", CAP_SUPERADMIN, RF_JSON | RF_TX, NULL, api_user_create },
 };
