@@ -7,6 +7,25 @@
 #include <json-c/json.h>
 #include <jwt.h>
 
+/* Parse exactly n bytes as one JSON value, NULL on any error or trailing data. */
+static struct json_object *
+json_parse_exact(const char *s, size_t n)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+
+	if (tok == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != n)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 char *
 auth_jwt_issue(const struct jwt_key *k, enum jwt_kind kind, const char *sub,
     const char *tenant_id, time_t now, int ttl)
@@ -31,9 +50,12 @@ out:
 	return s;
 }
 
-/* Cheap shape check before any crypto: three non-empty base64url parts. */
+/*
+ * Cheap shape check before any crypto: three base64url parts, the first two
+ * non-empty (an empty signature is left for the alg check to name).
+ */
 static bool
-jwt_shape_ok(const char *t, size_t len)
+jwt_shape_ok(const char *t, size_t len, size_t *hlen)
 {
 	int dots = 0;
 	size_t seg = 0;
@@ -46,7 +68,8 @@ jwt_shape_ok(const char *t, size_t len)
 		if (c == '.') {
 			if (seg == 0)
 				return false;
-			dots++;
+			if (dots++ == 0)
+				*hlen = i;
 			seg = 0;
 		} else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '_') {
@@ -55,7 +78,93 @@ jwt_shape_ok(const char *t, size_t len)
 			return false;
 		}
 	}
-	return dots == 2 && seg > 0;
+	return dots == 2;
+}
+
+static int
+b64url_val(char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '-') return 62;
+	if (c == '_') return 63;
+	return -1;
+}
+
+/* Decode unpadded base64url s[0..n) into out (cap bytes); -1 if invalid. */
+static long
+b64url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64url_val(s[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			out[o++] = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	return (long)o;
+}
+
+/*
+ * The header must be a JSON object whose "alg" is exactly "HS256" (RFC 7515:
+ * case-sensitive; libjwt itself would accept "hs256", and would verify
+ * "none" or an RSA alg by the header's word). Checked before libjwt sees
+ * the token, so the pin does not depend on libjwt's behaviour.
+ */
+static enum jwt_result
+jwt_header_check(const char *t, size_t hlen)
+{
+	char hdr[512];
+	long n = b64url_decode(t, hlen, hdr, sizeof(hdr) - 1);
+	struct json_object *h, *alg;
+	enum jwt_result res = JWT_BAD_ALG;
+
+	if (n <= 0)
+		return JWT_MALFORMED;
+	if ((h = json_parse_exact(hdr, (size_t)n)) == NULL)
+		return JWT_MALFORMED;
+	if (!json_object_is_type(h, json_type_object))
+		res = JWT_MALFORMED;
+	else if (json_object_object_get_ex(h, "alg", &alg) &&
+	    json_object_is_type(alg, json_type_string) &&
+	    strcmp(json_object_get_string(alg), "HS256") == 0)
+		res = JWT_OK;
+	json_object_put(h);
+	return res;
+}
+
+/* Is the payload part base64url of a JSON object? (Only asked on failure.) */
+static bool
+jwt_payload_ok(const char *t, size_t hlen)
+{
+	const char *p = t + hlen + 1, *dot = strchr(p, '.');
+	char *buf;
+	long n;
+	struct json_object *o = NULL;
+	bool ok = false;
+
+	if (dot == NULL || (buf = malloc((size_t)(dot - p))) == NULL)
+		return false;
+	n = b64url_decode(p, (size_t)(dot - p), buf, (size_t)(dot - p));
+	if (n > 0 && (o = json_parse_exact(buf, (size_t)n)) != NULL)
+		ok = json_object_is_type(o, json_type_object);
+	json_object_put(o);
+	free(buf);
+	return ok;
 }
 
 /* An integer claim: a JSON integer, not a string, float or bool. */
@@ -87,18 +196,23 @@ auth_jwt_verify(const struct jwt_key *k, const char *token, time_t now, struct j
 	char *grants = NULL;
 	struct json_object *claims = NULL;
 	const char *aud, *iss, *sub, *tid;
+	size_t hlen = 0;
 	long long nbf;
 	enum jwt_result res;
 
-	if (token == NULL || !jwt_shape_ok(token, strlen(token)))
+	if (token == NULL || !jwt_shape_ok(token, strlen(token), &hlen))
 		return JWT_MALFORMED;
+	if ((res = jwt_header_check(token, hlen)) != JWT_OK)
+		return res;
+	if (token[strlen(token) - 1] == '.')
+		return JWT_BAD_SIGNATURE;   /* HS256 with no signature */
 	/*
-	 * libjwt verifies with whatever alg the header names; passing our key
-	 * makes it refuse "none". We then pin HS256 ourselves: a token signed
-	 * with HS384/HS512 (or anything else) is refused even if it verified.
+	 * The header said HS256; libjwt checks the signature with our key and
+	 * parses the payload. A payload that is not a JSON object fails here
+	 * too, so tell the two apart by decoding it ourselves only then.
 	 */
 	if (jwt_decode(&jwt, token, k->key, (int)k->len) != 0)
-		return JWT_BAD_SIGNATURE;
+		return jwt_payload_ok(token, hlen) ? JWT_BAD_SIGNATURE : JWT_MALFORMED;
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
 		res = JWT_BAD_ALG;
 		goto out;

@@ -140,7 +140,10 @@ core_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0' || strlen(s) > 19)
+	/* 19 digits and a sign at most; strtoll's ERANGE catches the rest. */
+	if (s == NULL || *s == '\0' || strlen(s) > 20)
+		return false;
+	if (s[*s == '-'] == '\0')
 		return false;
 	for (const char *p = (*s == '-') ? s + 1 : s; *p; p++)
 		if (!isdigit((unsigned char)*p))

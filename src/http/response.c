@@ -138,9 +138,13 @@ http_error_default(struct req *r, int status)
 	case 401: return http_error(r, 401, "unauthenticated", "authentication required");
 	case 403: return http_error(r, 403, "permission_denied", "you may not do this");
 	case 404: return http_error(r, 404, "not_found", "no such resource");
+	case 405: return http_error(r, 405, "method_not_allowed", "this method is not allowed here");
+	case 412: return http_error(r, 412, "concurrent_update", "the resource changed since you read it");
 	case 409: return http_error(r, 409, "conflict", "the request conflicts with existing data");
 	case 413: return http_error(r, 413, "payload_too_large", "the request body is larger than 64 KiB");
 	case 415: return http_error(r, 415, "unsupported_media_type", "the body must be application/json");
+	case 422: return http_error(r, 422, "invalid_settings", "some settings are not valid");
+	case 429: return http_error(r, 429, "rate_limited", "too many requests");
 	case 503: return http_error(r, 503, "unavailable", "the service is temporarily unavailable");
 	default:
 		if (status >= 500)

@@ -67,13 +67,16 @@ valid_param(enum seg_kind k, const char *s, size_t n)
 }
 
 /*
- * Compare path to pattern segment by segment. Returns 2 for a full match,
- * 1 when only typed parameters failed to validate, 0 otherwise.
+ * Compare path to pattern segment by segment. Returns 0 for no match, 1 when
+ * the shape matched but a typed parameter did not validate, and 2 + the
+ * number of literal segments for a full match (so a literal beats a
+ * parameter wherever the table lists it).
  */
 static int
 match(const char *pat, const char *path, struct arena *a, const char *params[ROUTE_PARAMS_MAX])
 {
-	int np = 0, result = 2;
+	int np = 0, literals = 0;
+	bool bad = false;
 
 	while (*pat == '/' && *path == '/') {
 		const char *ps = ++pat, *s = ++path;
@@ -83,11 +86,12 @@ match(const char *pat, const char *path, struct arena *a, const char *params[ROU
 		if (k == SEG_LITERAL) {
 			if (pl != sl || memcmp(ps, s, pl) != 0)
 				return 0;
+			literals++;
 		} else {
 			if (sl == 0 || np == ROUTE_PARAMS_MAX)
 				return 0;
 			if (!valid_param(k, s, sl))
-				result = 1;
+				bad = true;
 			else if (params != NULL) {
 				char *v = arena_strndup(a, s, sl);
 
@@ -101,7 +105,9 @@ match(const char *pat, const char *path, struct arena *a, const char *params[ROU
 		pat = ps + pl;
 		path = s + sl;
 	}
-	return (*pat == '\0' && *path == '\0') ? result : 0;
+	if (*pat != '\0' || *path != '\0')
+		return 0;
+	return bad ? 1 : 2 + literals;
 }
 
 enum route_match
@@ -110,42 +116,46 @@ http_route_find(const struct route *table, size_t n, enum http_method m, const c
     unsigned *allow)
 {
 	enum http_method want = (m == HTTP_HEAD) ? HTTP_GET : m;
+	const char *pattern = NULL;
 	bool bad_param = false;
-	const struct route *shape = NULL;
+	int best = 0;
 
 	*allow = 0;
 	*out = NULL;
-	/* Pass 1: literal-exact or fully valid matches, in table order. */
+	/*
+	 * The best full match is the pattern with the most literal segments
+	 * (a literal beats a parameter wherever the table lists it); every
+	 * route with that same pattern contributes its method to Allow.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		int r = match(table[i].pattern, path, NULL, NULL);
+		int s = match(table[i].pattern, path, NULL, NULL);
 
-		if (r == 2) {
-			/*
-			 * A literal route ("/tenants/current") and a parameter route
-			 * ("/tenants/{tenant}") can both match only when the literal
-			 * is not a valid parameter; the table lists literals first.
-			 */
-			if (shape == NULL || strcmp(shape->pattern, table[i].pattern) == 0) {
-				shape = &table[i];
-				*allow |= table[i].method;
-				if (table[i].method == HTTP_GET)
-					*allow |= HTTP_HEAD;
-				if (table[i].method == want && *out == NULL)
-					*out = &table[i];
-			}
-		} else if (r == 1) {
+		if (s == 1)
 			bad_param = true;
-		}
+		if (s > best)
+			best = s;
 	}
-	if (*out != NULL) {
-		for (int i = 0; i < ROUTE_PARAMS_MAX; i++)
-			params[i] = NULL;
-		match((*out)->pattern, path, a, params);
-		return ROUTE_FOUND;
+	if (best < 2)
+		return bad_param ? ROUTE_BAD_PARAM : ROUTE_NOT_FOUND;
+	/* Two different patterns of equal rank: the first listed wins. */
+	for (size_t i = 0; i < n && pattern == NULL; i++)
+		if (match(table[i].pattern, path, NULL, NULL) == best)
+			pattern = table[i].pattern;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(table[i].pattern, pattern) != 0)
+			continue;
+		*allow |= table[i].method;
+		if (table[i].method == HTTP_GET)
+			*allow |= HTTP_HEAD;
+		if (table[i].method == want && *out == NULL)
+			*out = &table[i];
 	}
-	if (shape != NULL)
+	if (*out == NULL)
 		return ROUTE_BAD_METHOD;
-	return bad_param ? ROUTE_BAD_PARAM : ROUTE_NOT_FOUND;
+	for (int i = 0; i < ROUTE_PARAMS_MAX; i++)
+		params[i] = NULL;
+	match((*out)->pattern, path, a, params);
+	return ROUTE_FOUND;
 }
 
 int

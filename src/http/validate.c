@@ -6,13 +6,173 @@
 #include <ctype.h>
 #include <string.h>
 
+/* ---- Strict JSON syntax (RFC 8259) -------------------------------------
+ *
+ * json-c 0.16 accepts more than JSON even with JSON_TOKENER_STRICT (single
+ * quotes, NaN and Infinity, raw control characters in strings), and does
+ * not reject every invalid UTF-8 sequence. A body must be JSON, so it is
+ * checked here first, bounded in depth, and only then handed to json-c.
+ */
+
+#define JSON_DEPTH_MAX 32
+
+struct jscan {
+	const char *p;
+	const char *end;
+};
+
+static void
+js_ws(struct jscan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static bool
+js_lit(struct jscan *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return false;
+	s->p += n;
+	return true;
+}
+
+static bool
+js_digits(struct jscan *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static bool
+js_number(struct jscan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!js_digits(s))
+		return false;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!js_digits(s))
+			return false;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!js_digits(s))
+			return false;
+	}
+	return true;
+}
+
+static bool
+js_string(struct jscan *s)
+{
+	s->p++;   /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+
+		if (c == '"')
+			return true;
+		if (c < 0x20)
+			return false;
+		if (c != '\\')
+			continue;
+		if (s->p == s->end)
+			return false;
+		c = (unsigned char)*s->p++;
+		if (c == 'u') {
+			for (int i = 0; i < 4; i++, s->p++)
+				if (s->p == s->end || !isxdigit((unsigned char)*s->p))
+					return false;
+		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+			return false;
+		}
+	}
+	return false;
+}
+
+static bool
+js_value(struct jscan *s, int depth)
+{
+	js_ws(s);
+	if (s->p == s->end)
+		return false;
+	switch (*s->p) {
+	case '{':
+	case '[': {
+		char close = *s->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+
+		if (depth == JSON_DEPTH_MAX)
+			return false;
+		s->p++;
+		js_ws(s);
+		if (s->p < s->end && *s->p == close) {
+			s->p++;
+			return true;
+		}
+		for (;;) {
+			if (obj) {
+				js_ws(s);
+				if (s->p == s->end || *s->p != '"' || !js_string(s))
+					return false;
+				js_ws(s);
+				if (s->p == s->end || *s->p++ != ':')
+					return false;
+			}
+			if (!js_value(s, depth + 1))
+				return false;
+			js_ws(s);
+			if (s->p == s->end)
+				return false;
+			if (*s->p == close) {
+				s->p++;
+				return true;
+			}
+			if (*s->p++ != ',')
+				return false;
+		}
+	}
+	case '"':
+		return js_string(s);
+	case 't':
+		return js_lit(s, "true");
+	case 'f':
+		return js_lit(s, "false");
+	case 'n':
+		return js_lit(s, "null");
+	default:
+		return js_number(s);
+	}
+}
+
+bool
+http_json_strict(const char *s, size_t len)
+{
+	struct jscan sc = { s, s + len };
+
+	if (!core_utf8_valid(s, len) || !js_value(&sc, 0))
+		return false;
+	js_ws(&sc);
+	return sc.p == sc.end;
+}
+
 struct json_object *
 http_json_parse(const char *s, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(32);
+	struct json_tokener *tok;
 	struct json_object *o;
 
-	if (tok == NULL)
+	if (!http_json_strict(s, len) || (tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)len);

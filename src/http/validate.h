@@ -47,9 +47,12 @@ int http_fields(struct req *r, const struct field *f, size_t n, struct fval *v);
 /* Shape check and lower-casing of an email address into the arena; NULL if bad. */
 const char *http_email_normalize(struct arena *a, const char *s);
 
+/* True if s[0..len) is one RFC 8259 JSON text, valid UTF-8, nesting <= 32. */
+bool http_json_strict(const char *s, size_t len);
+
 /*
- * Parse a request body as one JSON object (strict JSON, valid UTF-8, depth
- * at most 32). NULL on any error.
+ * Parse a request body as one JSON value (http_json_strict first, then
+ * json-c). NULL on any error. The caller owns the result.
  */
 struct json_object *http_json_parse(const char *s, size_t len);
 
