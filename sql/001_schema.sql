@@ -365,6 +365,14 @@ CREATE POLICY invitations_select ON invitations FOR SELECT USING (
 	OR token_hash = decode(nullif(current_setting('tenantry.invite_hash', true), ''), 'hex'));
 CREATE POLICY invitations_write ON invitations FOR ALL USING (tenant_id = app.tenant()) WITH CHECK (tenant_id = app.tenant());
 
+ALTER TABLE tenant_limit_overrides ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tenant_limit_overrides FORCE ROW LEVEL SECURITY;
+-- Limits are part of a tenant's description: visible wherever the tenant is.
+CREATE POLICY tenant_limit_overrides_select ON tenant_limit_overrides FOR SELECT
+	USING (tenant_id = app.tenant() OR app.is_superadmin() OR app.member_of(tenant_id));
+CREATE POLICY tenant_limit_overrides_write ON tenant_limit_overrides FOR ALL
+	USING (tenant_id = app.tenant()) WITH CHECK (tenant_id = app.tenant());
+
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_select ON audit_log FOR SELECT USING (tenant_id = app.tenant());
@@ -376,7 +384,7 @@ CREATE POLICY audit_log_insert ON audit_log FOR INSERT
 DO $$
 DECLARE t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['tenant_limit_overrides', 'usage_events', 'usage_daily',
+	FOREACH t IN ARRAY ARRAY['usage_events', 'usage_daily',
 	    'usage_gauges', 'notification_outbox', 'rate_counters']
 	LOOP
 		EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
@@ -399,4 +407,45 @@ END $$;
 --               a superadmin. A non-member cannot even see the tenant row.
 -- Later statements in the transaction therefore see that tenant's rows and
 -- no other's. Plain SQL, not plpgsql: this runs on every request.
+
+-- Effective limits of a tenant: its overrides over its tier's limits, per
+-- meter; null = unlimited (stored as NULL or -1). plpgsql so its plan is
+-- cached per connection.
+CREATE FUNCTION app.limits(p_tenant uuid, p_tier text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (SELECT coalesce(jsonb_object_agg(m.name, nullif(CASE WHEN o.meter IS NOT NULL
+	            THEN o.max_value ELSE tl.max_value END, -1) ORDER BY m.name), '{}'::jsonb)
+	          FROM meters m
+	          LEFT JOIN tier_limits tl ON tl.tier = p_tier AND tl.meter = m.name
+	          LEFT JOIN tenant_limit_overrides o ON o.tenant_id = p_tenant AND o.meter = m.name
+	         WHERE tl.meter IS NOT NULL OR o.meter IS NOT NULL);
+END $$;
+
+-- Usage of every meter now, for the tenant's stats: gauges' current value
+-- (users counted from memberships), counters summed over their current
+-- period (UTC day or month) from the daily rollups, never from raw events.
+CREATE FUNCTION app.usage_now(p_tenant uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	today date := (now() AT TIME ZONE 'UTC')::date;
+BEGIN
+	RETURN (SELECT coalesce(jsonb_object_agg(m.name, jsonb_build_object(
+	    'used', CASE
+	        WHEN m.source = 'memberships' THEN
+	            (SELECT count(*) FROM tenant_users WHERE tenant_id = p_tenant)
+	        WHEN m.kind = 'gauge' THEN
+	            coalesce((SELECT value FROM usage_gauges g WHERE g.tenant_id = p_tenant AND g.meter = m.name), 0)
+	        WHEN m.period = 'day' THEN
+	            coalesce((SELECT quantity FROM usage_daily d WHERE d.tenant_id = p_tenant
+	                      AND d.meter = m.name AND d.day = today), 0)
+	        ELSE
+	            coalesce((SELECT sum(quantity) FROM usage_daily d WHERE d.tenant_id = p_tenant
+	                      AND d.meter = m.name AND d.day >= date_trunc('month', today)::date
+	                      AND d.day <= today), 0)
+	        END,
+	    'period', coalesce(m.period, 'current'), 'unit', m.unit) ORDER BY m.name), '{}'::jsonb)
+	  FROM meters m);
+END $$;
+
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA app TO tenantry_app;

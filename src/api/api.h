@@ -2,6 +2,9 @@
 #ifndef TENANTRY_API_H
 #define TENANTRY_API_H
 
+#include <stdbool.h>
+
+#include "core/util.h"
 #include "db/db.h"
 #include "http/request.h"
 
@@ -14,17 +17,66 @@ int  api_login(struct req *r, struct db_batch *pre);
 int  api_tenant_token(struct req *r, struct db_batch *pre);
 
 /* The caller (me.c). */
-void api_me_prefetch(struct req *r, struct db_batch *b);
+int  api_me_prefetch(struct req *r, struct db_batch *b);
 int  api_me(struct req *r, struct db_batch *pre);
 
 /* Tenants (tenants.c). */
-void api_tenant_current_prefetch(struct req *r, struct db_batch *b);
+int  api_tenant_current_prefetch(struct req *r, struct db_batch *b);
 int  api_tenant_current(struct req *r, struct db_batch *pre);
+int  api_tenant_list_prefetch(struct req *r, struct db_batch *b);
+int  api_tenant_list(struct req *r, struct db_batch *pre);
+int  api_tenant_create(struct req *r, struct db_batch *pre);
+int  api_tenant_get_prefetch(struct req *r, struct db_batch *b);
+int  api_tenant_get(struct req *r, struct db_batch *pre);
+int  api_tenant_patch(struct req *r, struct db_batch *pre);
+int  api_tenant_stats_prefetch(struct req *r, struct db_batch *b);
+int  api_tenant_stats(struct req *r, struct db_batch *pre);
+/* A random version-4 UUID. */
+bool api_uuid_new(char out[UUID_LEN + 1]);
+
+/* Members and invitations (members.c). */
+int  api_member_list_prefetch(struct req *r, struct db_batch *b);
+int  api_member_list(struct req *r, struct db_batch *pre);
+int  api_member_invite(struct req *r, struct db_batch *pre);
+int  api_member_lock_prefetch(struct req *r, struct db_batch *b);
+int  api_member_role(struct req *r, struct db_batch *pre);
+int  api_member_remove(struct req *r, struct db_batch *pre);
+int  api_invite_list_prefetch(struct req *r, struct db_batch *b);
+int  api_invite_list(struct req *r, struct db_batch *pre);
+int  api_invite_revoke(struct req *r, struct db_batch *pre);
+int  api_invite_accept(struct req *r, struct db_batch *pre);
+
+/* Settings (settings.c). */
+int  api_settings_get_prefetch(struct req *r, struct db_batch *b);
+int  api_settings_get(struct req *r, struct db_batch *pre);
+int  api_settings_put_prefetch(struct req *r, struct db_batch *b);
+int  api_settings_put(struct req *r, struct db_batch *pre);
+
+/* Activity (activity.c). */
+int  api_activity_prefetch(struct req *r, struct db_batch *b);
+int  api_activity(struct req *r, struct db_batch *pre);
 
 /* Users (users.c). */
 int  api_user_create(struct req *r, struct db_batch *pre);
 
 /* Shared helpers (common.c). */
+#define AUDIT_NPARAMS 5
+/* The five audit parameters of a mutation by r's principal into p[0..4]. */
+void api_audit(const struct req *r, const char **p);
+/*
+ * page (>= 1, default 1) and limit (1..100, default 50) from the query
+ * string; 0, or 400 written. offset and the text forms go to the arena.
+ */
+struct page {
+	int         page, limit;
+	const char *page_s, *limit_s, *offset_s;
+};
+int  api_page(struct req *r, struct page *pg);
+/* A details array with one {"field","problem"} entry; or just the entry. */
+struct json_object *api_detail(const char *field, const char *problem);
+struct json_object *api_detail_obj(const char *field, const char *problem);
+/* A query parameter; NULL when absent or empty. */
+const char *api_query(const struct req *r, const char *key);
 /* Map a failed db status to its response. */
 int  api_db_fail(struct req *r, enum db_status st);
 /* Send column 0 of row 0 (JSON built by PostgreSQL) with status. */

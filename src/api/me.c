@@ -2,10 +2,10 @@
 #include "api/api.h"
 #include "auth/authz.h"
 
-void
+int
 api_me_prefetch(struct req *r, struct db_batch *b)
 {
-	db_add(b, ST_ME, 0);
+	return db_add(b, ST_ME, 0) < 0 ? 500 : 0;
 }
 
 /* 200 {kind, user, tenants, tenant}; 401/403/503 come from authorisation. */

@@ -142,11 +142,13 @@ auth_authorize(struct req *r, struct db_batch *b)
 	memset(&r->who, 0, sizeof(r->who));
 	memset(&r->tenant, 0, sizeof(r->tenant));
 
-	if (rt->cap == CAP_PUBLIC)
+	if (rt->cap == CAP_PUBLIC && !(rt->flags & RF_OPT_AUTH))
 		goto run;   /* credentials are not even read: login works with a stale header */
 
 	if ((st = read_credentials(r)) != 0)
 		return st;
+	if (r->who.cred == CRED_NONE && rt->cap == CAP_PUBLIC)
+		goto run;   /* RF_OPT_AUTH without a credential: anonymous */
 	if (r->who.cred == CRED_NONE)
 		return unauth(r, "authentication required");
 	if ((rt->flags & RF_IDENTITY) && r->who.cred != CRED_IDENTITY)
@@ -164,14 +166,14 @@ auth_authorize(struct req *r, struct db_batch *b)
 	else
 		db_add(b, ST_CTX_TENANT_ID, 1, tid);
 run:
-	if (rt->prefetch != NULL)
-		rt->prefetch(r, b);
+	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0)
+		return st;
 	if (b->n == 0 && !b->begin)
 		return 0;
 	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
 		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
-	if (rt->cap == CAP_PUBLIC)
-		return 0;
+	if (r->who.cred == CRED_NONE)
+		return 0;   /* public route, anonymous caller */
 
 	ctx = b->q[1].res;
 	if (!db_bool(ctx, 0, C_USER_FOUND))
@@ -202,20 +204,41 @@ run:
 		r->tenant.role = role;
 	}
 
-	switch (rt->cap) {
-	case CAP_PRINCIPAL:
-		return 0;
-	case CAP_SUPERADMIN:
-		if (r->who.superadmin)
-			return 0;
-		return http_error(r, 403, "permission_denied", "this needs a superadmin");
-	default:
+	if (!auth_allows(r, rt->cap)) {
+		if (rt->cap == CAP_SUPERADMIN)
+			return http_error(r, 403, "permission_denied", "this needs a superadmin");
 		need = auth_cap_min_role(rt->cap);
-		if (r->who.superadmin || r->tenant.role >= need)
-			return 0;
 		return http_error(r, 403, "permission_denied",
 		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
 	}
+	/* A suspended workspace is read-only billing for its members, nothing else. */
+	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
+	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
+		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
+	return 0;
+}
+
+bool
+auth_allows(const struct req *r, enum cap c)
+{
+	switch (c) {
+	case CAP_PUBLIC:
+		return true;
+	case CAP_PRINCIPAL:
+		return r->who.cred != CRED_NONE;
+	case CAP_SUPERADMIN:
+		return r->who.superadmin;
+	default:
+		return r->who.superadmin ||
+		    (r->tenant.present && r->tenant.role >= auth_cap_min_role(c));
+	}
+}
+
+void
+auth_ctx_again(const struct req *r, struct db_batch *b)
+{
+	db_add(b, ST_CTX_USER, 1, r->who.user_id);
+	db_add(b, ST_CTX_TENANT_ID, 1, r->tenant.present ? r->tenant.id : NULL);
 }
 
 const PGresult *

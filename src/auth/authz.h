@@ -14,11 +14,24 @@
  * status:
  *   400 invalid_request (malformed X-Tenant-ID), tenant_context_required
  *   401 unauthenticated (no, bad, expired token; unknown user; wrong kind)
- *   403 permission_denied, tenant_mismatch
+ *   403 permission_denied, tenant_mismatch, tenant_suspended
  *   404 tenant_not_found (superadmin naming a tenant that does not exist)
  *   503 unavailable (database)
  */
 int auth_authorize(struct req *r, struct db_batch *b);
+
+/*
+ * Does the authorised request r also hold capability c? For checks finer
+ * than the route (a superadmin-only field in a body): the same rule as
+ * auth_authorize, never a handler's own.
+ */
+bool auth_allows(const struct req *r, enum cap c);
+
+/*
+ * Queue the authorisation context of an already authorised request again
+ * (a later transaction of the same request, e.g. the pages of a CSV export).
+ */
+void auth_ctx_again(const struct req *r, struct db_batch *b);
 
 /* The i-th prefetched result of a batch that auth_authorize ran. */
 const PGresult *auth_pre(const struct db_batch *b, int i);

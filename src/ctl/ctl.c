@@ -280,7 +280,7 @@ member_add(struct ctl *c, const char *tenant_id, const char *user_id, const char
 	struct db_batch b = { 0 };
 
 	db_add(&b, ST_AS_OPERATOR, 0);
-	db_add(&b, ST_AS_TENANT, 1, tenant_id);
+	db_add(&b, ST_SET_TENANT, 1, tenant_id);
 	db_add(&b, ST_MEMBER_UPSERT, 2, user_id, role);
 	return ctl_exec(c, &b) == DB_OK ? EX_DONE : EX_FAIL;
 }
@@ -408,7 +408,7 @@ seed_usage(struct ctl *c, const char *tid, int months, double level)
 
 	snprintf(m, sizeof(m), "%d", months);
 	snprintf(l, sizeof(l), "%.3f", level);
-	db_add(&b, ST_AS_TENANT, 1, tid);
+	db_add(&b, ST_SET_TENANT, 1, tid);
 	db_add(&b, ST_SEED_USAGE, 2, m, l);
 	if (ctl_exec(c, &b) != DB_OK) {
 		db_rollback(c->db, NULL);
@@ -423,7 +423,7 @@ seed_audit(struct ctl *c, const char *tid, const char *uid, const char *label, c
 {
 	struct db_batch b = { 0 };
 
-	db_add(&b, ST_AS_TENANT, 1, tid);
+	db_add(&b, ST_SET_TENANT, 1, tid);
 	db_add(&b, ST_SEED_AUDIT, 5, uid, label, action, ttype, target);
 	return ctl_exec(c, &b) == DB_OK ? EX_DONE : EX_FAIL;
 }

@@ -162,6 +162,24 @@ db_add(struct db_batch *b, enum stmt st, int n, ...)
 	return b->n++;
 }
 
+int
+db_addv(struct db_batch *b, enum stmt st, int n, const char *const *p)
+{
+	struct db_q *q;
+
+	if (b->n >= DB_BATCH_MAX || n > DB_PARAMS_MAX || n != stmts[st].nparams) {
+		log_error(NULL, "db_addv(%s): bad batch use", stmts[st].name);
+		return -1;
+	}
+	q = &b->q[b->n];
+	q->st = st;
+	q->n = n;
+	q->res = NULL;
+	for (int i = 0; i < n; i++)
+		q->p[i] = p[i];
+	return b->n++;
+}
+
 static enum db_status
 classify(const char *state)
 {
@@ -375,4 +393,12 @@ db_bool(const PGresult *res, int row, int col)
 	const char *v = db_val(res, row, col);
 
 	return v != NULL && v[0] == 't';
+}
+
+long long
+db_i64(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? strtoll(v, NULL, 10) : 0;
 }

@@ -50,6 +50,8 @@ void       db_free(struct db *db);
 
 /* Append a statement; returns its index, or -1 if the batch is full. */
 int  db_add(struct db_batch *b, enum stmt st, int n, ...);
+/* The same with the parameters in an array. */
+int  db_addv(struct db_batch *b, enum stmt st, int n, const char *const *p);
 /* Run the batch. Results stay valid until the arena is reset. */
 enum db_status db_exec(struct db *db, struct arena *a, struct db_batch *b, const char *rid);
 /* Commit / roll back an open explicit transaction. */
@@ -63,5 +65,7 @@ bool           db_ping(struct db *db, struct arena *a, const char *rid);
 const char *db_val(const PGresult *res, int row, int col);
 int         db_rows(const PGresult *res);
 bool        db_bool(const PGresult *res, int row, int col);
+/* An integer column; 0 for NULL. */
+long long   db_i64(const PGresult *res, int row, int col);
 
 #endif

@@ -10,6 +10,22 @@
  * app.user_id(), which they set only for a caller allowed in that tenant.
  */
 
+/*
+ * Mutations write their audit row in the same statement or batch. The last
+ * five parameters of an audited statement are always the actor and the
+ * request, in this order (api_audit() fills them): actor type, actor id,
+ * actor label, request id, client address.
+ */
+#define AUDIT_INTO \
+	"INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action," \
+	" target_type, target_id, before, after, request_id, client_addr)"
+
+#define TENANT_JSON(t) \
+	"json_build_object('id', " t ".id, 'name', " t ".name, 'slug', " t ".slug, 'tier', " t ".tier," \
+	" 'status', " t ".status, 'limits', app.limits(" t ".id, " t ".tier)," \
+	" 'created_at', app.ts(" t ".created_at), 'updated_at', app.ts(" t ".updated_at)," \
+	" 'version', " t ".version)"
+
 #define USER_JSON(u) \
 	"json_build_object('id', " u ".id, 'email', " u ".email, 'name', " u ".name, " \
 	"'is_superadmin', " u ".is_superadmin, 'created_at', app.ts(" u ".created_at))"
@@ -83,11 +99,11 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"    WHERE t.id = app.tenant()) END)"
 		" FROM users u WHERE u.id = app.user_id()", 0 },
 
-	/* ---- Operator context (tenantryctl only) --------------------------- */
+	/* ---- Operator context (tenantryctl; SET_TENANT also for a new tenant) - */
 
 	[ST_AS_OPERATOR] = { "as_operator",
 		"SELECT set_config('tenantry.superadmin', 'on', true)", 0 },
-	[ST_AS_TENANT] = { "as_tenant",
+	[ST_SET_TENANT] = { "set_tenant",
 		"SELECT set_config('tenantry.tenant_id', $1::uuid::text, true)", 1 },
 
 	/* ---- Tenants ------------------------------------------------------ */
@@ -144,6 +160,234 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" 'member_count', (SELECT count(*) FROM tenant_users m WHERE m.tenant_id = t.id))"
 		" FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = app.user_id()"
 		" WHERE t.id = app.tenant()", 0 },
+
+	/*
+	 * Tenants visible to the caller: all for a superadmin, else those the
+	 * caller is a member of. $1 tier, $2 search text (name or slug,
+	 * case-insensitive substring), $3 limit, $4 offset, $5 page.
+	 */
+	[ST_TENANT_LIST] = { "tenant_list",
+		"WITH f AS ("
+		"  SELECT t.* FROM tenants t WHERE app.is_superadmin()"
+		"  UNION ALL"
+		"  SELECT t.* FROM tenant_users tu JOIN tenants t ON t.id = tu.tenant_id"
+		"   WHERE NOT app.is_superadmin() AND tu.user_id = app.user_id()),"
+		" g AS (SELECT * FROM f WHERE ($1::text IS NULL OR f.tier = $1)"
+		"   AND ($2::text IS NULL OR strpos(lower(f.name), lower($2)) > 0"
+		"        OR strpos(f.slug, lower($2)) > 0))"
+		" SELECT json_build_object('tenants', coalesce((SELECT json_agg(" TENANT_JSON("p")
+		"   ORDER BY p.created_at DESC, p.id) FROM (SELECT * FROM g ORDER BY created_at DESC, id"
+		"   LIMIT $3::int OFFSET $4::int) p), '[]'::json),"
+		" 'total', (SELECT count(*) FROM g), 'page', $5::int, 'limit', $3::int)", 5 },
+	[ST_TENANT_GET] = { "tenant_get",
+		"SELECT " TENANT_JSON("t") " FROM tenants t WHERE t.id = app.tenant()", 0 },
+	/*
+	 * As superadmin, with tenantry.tenant_id set to the new id: $1 id,
+	 * $2 name, $3 slug, $4 tier, $5 owner email or NULL, $6..$10 audit.
+	 * Returns the tenant and whether the owner was found.
+	 */
+	[ST_TENANT_CREATE_API] = { "tenant_create_api",
+		"WITH t AS (INSERT INTO tenants (id, name, slug, tier) VALUES ($1::uuid, $2, $3, $4) RETURNING *),"
+		" o AS (INSERT INTO tenant_users (tenant_id, user_id, role)"
+		"   SELECT t.id, u.id, 'owner' FROM t JOIN users u ON u.email = $5 RETURNING user_id),"
+		" a AS (" AUDIT_INTO " SELECT t.id, $6, $7::uuid, $8, 'tenant.created', 'tenant', t.id::text,"
+		"   NULL, jsonb_build_object('name', t.name, 'slug', t.slug, 'tier', t.tier, 'owner_email', $5::text),"
+		"   $9, $10 FROM t)"
+		" SELECT " TENANT_JSON("t") ", $5::text IS NULL OR EXISTS (SELECT 1 FROM o) FROM t", 10 },
+	/*
+	 * Change the tenant in context and return its description before the
+	 * change. $1 name, $2 tier, $3 status (NULL: unchanged), $4 limit
+	 * overrides as a JSON object meter -> integer (-1 unlimited) or null
+	 * (remove the override), or NULL.
+	 */
+	[ST_TENANT_PATCH] = { "tenant_patch",
+		"WITH old AS (SELECT t.*, app.limits(t.id, t.tier) AS lim FROM tenants t"
+		"   WHERE t.id = app.tenant() FOR UPDATE),"
+		" del AS (DELETE FROM tenant_limit_overrides o USING jsonb_each(coalesce($4::jsonb, '{}')) l"
+		"   WHERE o.tenant_id = app.tenant() AND o.meter = l.key AND l.value = 'null'::jsonb RETURNING 1),"
+		" ins AS (INSERT INTO tenant_limit_overrides (tenant_id, meter, max_value)"
+		"   SELECT app.tenant(), l.key, (l.value #>> '{}')::bigint FROM jsonb_each(coalesce($4::jsonb, '{}')) l"
+		"   WHERE l.value <> 'null'::jsonb"
+		"   ON CONFLICT (tenant_id, meter) DO UPDATE SET max_value = EXCLUDED.max_value RETURNING 1),"
+		" upd AS (UPDATE tenants t SET name = coalesce($1, t.name), tier = coalesce($2, t.tier),"
+		"   status = coalesce($3, t.status), updated_at = now(), version = t.version + 1"
+		"   FROM old WHERE t.id = old.id RETURNING t.id)"
+		" SELECT jsonb_build_object('name', old.name, 'tier', old.tier, 'status', old.status,"
+		"   'limits', old.lim), (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)"
+		"   + (SELECT count(*) FROM ins) FROM old", 4 },
+	/* After ST_TENANT_PATCH: $1 before (jsonb), $2..$6 audit. Writes the audit row. */
+	[ST_TENANT_AFTER_PATCH] = { "tenant_after_patch",
+		"WITH t AS (SELECT * FROM tenants WHERE id = app.tenant()),"
+		" a AS (" AUDIT_INTO " SELECT t.id, $2, $3::uuid, $4, 'tenant.updated', 'tenant', t.id::text,"
+		"   $1::jsonb, jsonb_build_object('name', t.name, 'tier', t.tier, 'status', t.status,"
+		"   'limits', app.limits(t.id, t.tier)), $5, $6 FROM t)"
+		" SELECT " TENANT_JSON("t") " FROM t", 6 },
+	[ST_TENANT_STATS] = { "tenant_stats",
+		"SELECT json_build_object('tenant_id', t.id,"
+		" 'members', (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id),"
+		" 'api_keys', (SELECT count(*) FROM api_keys WHERE tenant_id = t.id"
+		"   AND (revoked_at IS NULL OR revoked_at > now()) AND (expires_at IS NULL OR expires_at > now())),"
+		" 'invitations_pending', (SELECT count(*) FROM invitations WHERE tenant_id = t.id"
+		"   AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()),"
+		" 'audit_events_24h', (SELECT count(*) FROM audit_log WHERE tenant_id = t.id"
+		"   AND occurred_at > now() - interval '24 hours'),"
+		" 'usage', app.usage_now(t.id))"
+		" FROM tenants t WHERE t.id = app.tenant()", 0 },
+
+	/* ---- Members and invitations -------------------------------------- */
+
+	/* $1 limit, $2 offset, $3 page. */
+	[ST_MEMBER_LIST] = { "member_list",
+		"SELECT json_build_object('users', coalesce((SELECT json_agg(json_build_object("
+		"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role,"
+		"   'joined_at', app.ts(p.joined_at)) ORDER BY p.joined_at, u.email)"
+		"   FROM (SELECT * FROM tenant_users WHERE tenant_id = app.tenant()"
+		"         ORDER BY joined_at, user_id LIMIT $1::int OFFSET $2::int) p"
+		"   JOIN users u ON u.id = p.user_id), '[]'::json),"
+		" 'total', (SELECT count(*) FROM tenant_users WHERE tenant_id = app.tenant()),"
+		" 'page', $3::int, 'limit', $1::int)", 3 },
+	/*
+	 * Serialise membership changes of the tenant in context (its row is
+	 * locked until the transaction ends) and read what the owner rules need:
+	 * $1 target user id -> (target role or NULL, number of owners).
+	 */
+	[ST_MEMBER_LOCK] = { "member_lock",
+		"SELECT (SELECT role FROM tenant_users WHERE tenant_id = t.id AND user_id = $1::uuid),"
+		" (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id AND role = 'owner')"
+		" FROM tenants t WHERE t.id = app.tenant() FOR UPDATE OF t", 1 },
+	/* $1 user id, $2 new role, $3..$7 audit. */
+	[ST_MEMBER_SET_ROLE] = { "member_set_role",
+		"WITH old AS (SELECT role FROM tenant_users WHERE tenant_id = app.tenant() AND user_id = $1::uuid),"
+		" upd AS (UPDATE tenant_users SET role = $2 WHERE tenant_id = app.tenant() AND user_id = $1::uuid"
+		"   RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $3, $4::uuid, $5, 'member.role_changed', 'user', $1,"
+		"   jsonb_build_object('role', old.role), jsonb_build_object('role', upd.role), $6, $7 FROM old, upd)"
+		" SELECT json_build_object('tenant_id', upd.tenant_id, 'user_id', upd.user_id, 'email', u.email,"
+		"   'name', u.name, 'role', upd.role, 'joined_at', app.ts(upd.joined_at))"
+		" FROM upd JOIN users u ON u.id = upd.user_id", 7 },
+	/* $1 user id, $2..$6 audit. */
+	[ST_MEMBER_REMOVE] = { "member_remove",
+		"WITH d AS (DELETE FROM tenant_users WHERE tenant_id = app.tenant() AND user_id = $1::uuid RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $2, $3::uuid, $4, 'member.removed', 'user', $1,"
+		"   jsonb_build_object('role', d.role, 'email', u.email), NULL, $5, $6"
+		"   FROM d JOIN users u ON u.id = d.user_id)"
+		" SELECT count(*) FROM d", 6 },
+	/* $1 email: is that address already a member of the tenant in context? */
+	[ST_MEMBER_BY_EMAIL] = { "member_by_email",
+		"SELECT tu.role FROM tenant_users tu JOIN users u ON u.id = tu.user_id"
+		" WHERE tu.tenant_id = app.tenant() AND u.email = $1", 1 },
+	/* $1 email: a new invitation replaces the pending one. */
+	[ST_INVITE_REVOKE_PENDING] = { "invite_revoke_pending",
+		"UPDATE invitations SET revoked_at = now() WHERE tenant_id = app.tenant() AND email = $1"
+		" AND accepted_at IS NULL AND revoked_at IS NULL", 1 },
+	/* $1 email, $2 role, $3 token SHA-256 (hex), $4 inviter id, $5..$9 audit. */
+	[ST_INVITE_CREATE] = { "invite_create",
+		"WITH inv AS (INSERT INTO invitations (tenant_id, email, role, token_hash, invited_by, expires_at)"
+		"   VALUES (app.tenant(), $1, $2, decode($3, 'hex'), $4::uuid, now() + interval '7 days') RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $5, $6::uuid, $7, 'member.invited', 'invitation',"
+		"   inv.id::text, NULL, jsonb_build_object('email', inv.email, 'role', inv.role), $8, $9 FROM inv)"
+		" SELECT json_build_object('id', inv.id, 'email', inv.email, 'role', inv.role,"
+		"   'expires_at', app.ts(inv.expires_at)) FROM inv", 9 },
+	[ST_INVITE_LIST] = { "invite_list",
+		"SELECT json_build_object('invitations', coalesce(json_agg(json_build_object('id', i.id,"
+		"   'email', i.email, 'role', i.role, 'invited_by', i.invited_by, 'created_at', app.ts(i.created_at),"
+		"   'expires_at', app.ts(i.expires_at)) ORDER BY i.created_at DESC), '[]'::json))"
+		" FROM invitations i WHERE i.tenant_id = app.tenant() AND i.accepted_at IS NULL"
+		" AND i.revoked_at IS NULL AND i.expires_at > now()", 0 },
+	/* $1 invitation id, $2..$6 audit. */
+	[ST_INVITE_REVOKE] = { "invite_revoke",
+		"WITH r AS (UPDATE invitations SET revoked_at = now() WHERE tenant_id = app.tenant() AND id = $1::uuid"
+		"   AND accepted_at IS NULL AND revoked_at IS NULL RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $2, $3::uuid, $4, 'invitation.revoked', 'invitation',"
+		"   r.id::text, jsonb_build_object('email', r.email, 'role', r.role), NULL, $5, $6 FROM r)"
+		" SELECT count(*) FROM r", 6 },
+	/* $1 token SHA-256 (hex): lets this transaction see that one invitation. */
+	[ST_INVITE_SET_HASH] = { "invite_set_hash",
+		"SELECT set_config('tenantry.invite_hash', $1, true)", 1 },
+	[ST_INVITE_LOOKUP] = { "invite_lookup",
+		"SELECT id, tenant_id, email, role, accepted_at IS NOT NULL, revoked_at IS NOT NULL,"
+		" expires_at <= now(), (SELECT id FROM users WHERE email = i.email)"
+		" FROM invitations i WHERE token_hash = decode($1, 'hex')", 1 },
+	/* In the invitation's tenant: $1 invitation id, $2 accepting user id. One row if it was still open. */
+	[ST_INVITE_CLAIM] = { "invite_claim",
+		"UPDATE invitations SET accepted_at = now(), accepted_by = $2::uuid"
+		" WHERE tenant_id = app.tenant() AND id = $1::uuid AND accepted_at IS NULL"
+		" AND revoked_at IS NULL AND expires_at > now() RETURNING id", 2 },
+	/* $1 id, $2 email, $3 name, $4 password hash (a new user accepting an invitation). */
+	[ST_USER_CREATE_ID] = { "user_create_id",
+		"INSERT INTO users (id, email, name, password_hash) VALUES ($1::uuid, $2, $3, $4)", 4 },
+	/* $1 user id, $2 role, $3 invitation id, $4..$8 audit. Returns the member's role. */
+	[ST_MEMBER_JOIN] = { "member_join",
+		"WITH j AS (INSERT INTO tenant_users (tenant_id, user_id, role) VALUES (app.tenant(), $1::uuid, $2)"
+		"   ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $4, $5::uuid, $6, 'member.joined', 'user', $1,"
+		"   NULL, jsonb_build_object('role', j.role, 'invitation_id', $3::text), $7, $8 FROM j)"
+		" SELECT coalesce((SELECT role FROM j), (SELECT role FROM tenant_users"
+		"   WHERE tenant_id = app.tenant() AND user_id = $1::uuid))", 8 },
+
+	/* ---- Settings ----------------------------------------------------- */
+
+	/* Sensitive keys are left out below admin (SPEC §5). Column 1: version. */
+	[ST_SETTINGS_GET] = { "settings_get",
+		"SELECT json_build_object('settings', CASE WHEN app.is_superadmin() OR tu.role IN ('owner', 'admin')"
+		"   THEN t.settings ELSE (t.settings - 'security' - 'integrations') #- '{notifications,webhook_url}' END,"
+		"   'updated_at', app.ts(t.updated_at), 'version', t.version), t.version"
+		" FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = app.user_id()"
+		" WHERE t.id = app.tenant()", 0 },
+	/* In the PUT's transaction: lock the row, read name, settings, version, tier. */
+	[ST_SETTINGS_LOCK] = { "settings_lock",
+		"SELECT name, settings::text, version FROM tenants WHERE id = app.tenant() FOR UPDATE", 0 },
+	/* $1 name or NULL, $2 settings (jsonb), $3 before (jsonb), $4..$8 audit. */
+	[ST_SETTINGS_UPDATE] = { "settings_update",
+		"WITH upd AS (UPDATE tenants SET name = coalesce($1, name), settings = $2::jsonb,"
+		"   version = version + 1, updated_at = now() WHERE id = app.tenant() RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT upd.id, $4, $5::uuid, $6, 'settings.updated', 'tenant', upd.id::text,"
+		"   $3::jsonb, jsonb_build_object('name', upd.name, 'settings', upd.settings), $7, $8 FROM upd)"
+		" SELECT json_build_object('settings', upd.settings, 'updated_at', app.ts(upd.updated_at),"
+		"   'version', upd.version), upd.version FROM upd", 8 },
+	/*
+	 * Count one request of class $1 for the tenant in context, in the
+	 * tier's window for that class. Returns (hits in the window, the limit
+	 * or -1, window end as epoch seconds); no row when the tier is exempt
+	 * or has no limit for the class. Shard $2 spreads a busy tenant's
+	 * concurrent increments over several rows.
+	 */
+	[ST_RATE_HIT] = { "rate_hit",
+		"WITH l AS (SELECT rl.max_requests, rl.window_seconds FROM tenants t"
+		"   JOIN tiers ti ON ti.name = t.tier AND NOT ti.rate_exempt"
+		"   JOIN tier_rate_limits rl ON rl.tier = t.tier AND rl.class = $1 AND rl.max_requests >= 0"
+		"   WHERE t.id = app.tenant()),"
+		" w AS (SELECT l.*, to_timestamp(floor(extract(epoch FROM now()) / l.window_seconds)"
+		"   * l.window_seconds) AS ws FROM l),"
+		" h AS (INSERT INTO rate_counters (tenant_id, class, window_start, shard, hits)"
+		"   SELECT app.tenant(), $1, w.ws, $2::smallint, 1 FROM w"
+		"   ON CONFLICT (tenant_id, class, window_start, shard)"
+		"   DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits)"
+		" SELECT coalesce((SELECT sum(hits) FROM rate_counters WHERE tenant_id = app.tenant()"
+		"   AND class = $1 AND window_start = w.ws AND shard <> $2::smallint), 0) + (SELECT hits FROM h),"
+		" w.max_requests, extract(epoch FROM w.ws)::bigint + w.window_seconds FROM w", 2 },
+
+	/* ---- Activity ------------------------------------------------------ */
+
+	/*
+	 * Audit events of the tenant in context, newest first. $1 from, $2 to
+	 * (timestamps or NULL), $3 action, $4 actor (id or label), $5 actor
+	 * type, $6 cursor (events with a smaller id), $7 rows to return.
+	 * Columns: id, the event as JSON, then the CSV fields.
+	 */
+	[ST_ACTIVITY] = { "activity",
+		"SELECT id, json_build_object('id', id::text, 'occurred_at', app.ts(occurred_at),"
+		"   'actor', json_build_object('type', actor_type, 'id', actor_id, 'label', actor_label),"
+		"   'action', action, 'target', json_build_object('type', target_type, 'id', target_id),"
+		"   'before', before, 'after', after, 'request_id', request_id, 'client_addr', client_addr),"
+		" app.ts(occurred_at), actor_type, actor_id, actor_label, action, target_type, target_id,"
+		" before::text, after::text, request_id, client_addr"
+		" FROM audit_log WHERE tenant_id = app.tenant()"
+		" AND ($1::timestamptz IS NULL OR occurred_at >= $1::timestamptz)"
+		" AND ($2::timestamptz IS NULL OR occurred_at < $2::timestamptz)"
+		" AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR actor_id::text = $4 OR actor_label = $4)"
+		" AND ($5::text IS NULL OR actor_type = $5) AND ($6::bigint IS NULL OR id < $6::bigint)"
+		" ORDER BY id DESC LIMIT $7::int", 7 },
 
 	/* ---- Audit log ---------------------------------------------------- */
 

@@ -16,7 +16,7 @@ enum stmt {
 	ST_ME,
 	/* Operator context (tenantryctl): transaction-local settings. */
 	ST_AS_OPERATOR,
-	ST_AS_TENANT,
+	ST_SET_TENANT,
 	/* Tenants and membership (tenantryctl). */
 	ST_TENANT_CREATE,
 	ST_TENANT_ID_BY_SLUG,
@@ -25,6 +25,34 @@ enum stmt {
 	ST_SEED_AUDIT,
 	/* Tenants (API). */
 	ST_TENANT_CURRENT,
+	ST_TENANT_LIST,
+	ST_TENANT_GET,
+	ST_TENANT_CREATE_API,
+	ST_TENANT_PATCH,
+	ST_TENANT_AFTER_PATCH,
+	ST_TENANT_STATS,
+	/* Members and invitations. */
+	ST_MEMBER_LIST,
+	ST_MEMBER_LOCK,
+	ST_MEMBER_SET_ROLE,
+	ST_MEMBER_REMOVE,
+	ST_MEMBER_BY_EMAIL,
+	ST_INVITE_REVOKE_PENDING,
+	ST_INVITE_CREATE,
+	ST_INVITE_LIST,
+	ST_INVITE_REVOKE,
+	ST_INVITE_SET_HASH,
+	ST_INVITE_LOOKUP,
+	ST_INVITE_CLAIM,
+	ST_USER_CREATE_ID,
+	ST_MEMBER_JOIN,
+	/* Settings. */
+	ST_SETTINGS_GET,
+	ST_SETTINGS_LOCK,
+	ST_SETTINGS_UPDATE,
+	ST_RATE_HIT,
+	/* Activity. */
+	ST_ACTIVITY,
 	/* Audit log. */
 	ST_AUDIT,
 	ST__COUNT

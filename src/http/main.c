@@ -155,18 +155,26 @@ serve(struct req *r, char **envp)
 		return st;
 	if ((st = auth_authorize(r, &pre)) != 0)
 		return st;
-	st = r->route->handler(r, &pre);
+	return r->route->handler(r, &pre);
+}
 
-	/* A handler's open transaction commits only if it succeeded. */
-	if (db_in_tx(r->w->db)) {
-		enum db_status ds;
+/*
+ * End the request's transaction, whatever path serve() took: commit only
+ * if the response is a success, else roll back (an authorisation failure
+ * after BEGIN included). A failed commit turns the response into an error.
+ */
+static int
+finish_tx(struct req *r, int st)
+{
+	enum db_status ds;
 
-		if (st >= 400) {
-			db_rollback(r->w->db, r->request_id);
-		} else if ((ds = db_commit(r->w->db, r->a, r->request_id)) != DB_OK) {
-			db_rollback(r->w->db, r->request_id);
-			st = api_db_fail(r, ds);
-		}
+	if (!db_in_tx(r->w->db))
+		return st;
+	if (st >= 400 || r->streamed) {
+		db_rollback(r->w->db, r->request_id);
+	} else if ((ds = db_commit(r->w->db, r->a, r->request_id)) != DB_OK) {
+		db_rollback(r->w->db, r->request_id);
+		st = api_db_fail(r, ds);
 	}
 	return st;
 }
@@ -204,8 +212,8 @@ run(struct worker *w)
 			break;
 
 		r.t0 = core_mono_ms();
-		st = serve(&r, fr.envp);
-		if (!r.responded || w->out.oom || w->hdr.oom) {
+		st = finish_tx(&r, serve(&r, fr.envp));
+		if (!r.streamed && (!r.responded || w->out.oom || w->hdr.oom)) {
 			buf_clear(&w->hdr, 4096);
 			http_error_default(&r, st >= 400 ? st : 500);
 		}

@@ -212,6 +212,7 @@ http_req_read(struct req *r, char **envp)
 	r->x_tenant_id = FCGX_GetParam("HTTP_X_TENANT_ID", envp);
 	r->cookie_header = FCGX_GetParam("HTTP_COOKIE", envp);
 	r->origin = FCGX_GetParam("HTTP_ORIGIN", envp);
+	r->if_match = FCGX_GetParam("HTTP_IF_MATCH", envp);
 	r->content_length = 0;
 	if ((cl = FCGX_GetParam("CONTENT_LENGTH", envp)) != NULL && *cl != '\0') {
 		if (!core_parse_i64(cl, 0, INT64_MAX / 2, &n))

@@ -61,6 +61,7 @@ struct req {
 	const char       *x_tenant_id;
 	const char       *cookie_header;
 	const char       *origin;
+	const char       *if_match;
 	void             *fcgi;          /* FCGX_Request *, for the body reader */
 
 	/* Routing. */
@@ -82,6 +83,7 @@ struct req {
 	struct buf       *out;
 	const char       *ctype;         /* Content-Type of out, NULL if none */
 	bool              responded;
+	bool              streamed;      /* headers already sent (http_stream_begin) */
 	bool              head_only;
 };
 

@@ -70,6 +70,15 @@ set_body(struct req *r, int status, const char *ctype, const char *body, size_t 
 }
 
 int
+http_body_ready(struct req *r, int status, const char *ctype)
+{
+	r->status = status;
+	r->responded = true;
+	r->ctype = ctype;
+	return status;
+}
+
+int
 http_json_raw(struct req *r, int status, const char *json, size_t len)
 {
 	return set_body(r, status, "application/json", json, len);
@@ -153,8 +162,9 @@ http_error_default(struct req *r, int status)
 	}
 }
 
-void
-http_send(struct req *r)
+/* Status line and headers; content_length < 0: none (a streamed body). */
+static void
+send_head(struct req *r, long long content_length)
 {
 	FCGX_Request *f = r->fcgi;
 	char line[160];
@@ -163,11 +173,13 @@ http_send(struct req *r)
 	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status, http_status_text(r->status));
 	FCGX_PutStr(line, n, f->out);
 	if (r->ctype != NULL && r->status != 204) {
-		n = snprintf(line, sizeof(line), "Content-Type: %s%s\r\nContent-Length: %zu\r\n",
-		    r->ctype,
-		    strncmp(r->ctype, "text/", 5) == 0 ? "; charset=utf-8" : "",
-		    r->out->len);
+		n = snprintf(line, sizeof(line), "Content-Type: %s%s\r\n", r->ctype,
+		    strncmp(r->ctype, "text/", 5) == 0 ? "; charset=utf-8" : "");
 		FCGX_PutStr(line, n, f->out);
+		if (content_length >= 0) {
+			n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n", content_length);
+			FCGX_PutStr(line, n, f->out);
+		}
 	}
 	FCGX_PutStr(common_headers, sizeof(common_headers) - 1, f->out);
 	if (r->request_id != NULL) {
@@ -176,6 +188,34 @@ http_send(struct req *r)
 	}
 	FCGX_PutStr(r->hdr->p ? r->hdr->p : "", (int)r->hdr->len, f->out);
 	FCGX_PutStr("\r\n", 2, f->out);
+}
+
+void
+http_send(struct req *r)
+{
+	if (r->streamed)
+		return;   /* already on its way */
+	send_head(r, (long long)r->out->len);
 	if (!r->head_only && r->status != 204 && r->out->len > 0)
-		FCGX_PutStr(r->out->p, (int)r->out->len, f->out);
+		FCGX_PutStr(r->out->p, (int)r->out->len, ((FCGX_Request *)r->fcgi)->out);
+}
+
+void
+http_stream_begin(struct req *r, int status, const char *ctype)
+{
+	r->status = status;
+	r->ctype = ctype;
+	r->responded = true;
+	r->streamed = true;
+	send_head(r, -1);
+}
+
+bool
+http_stream_write(struct req *r, const char *p, size_t n)
+{
+	FCGX_Request *f = r->fcgi;
+
+	if (r->head_only || n == 0)
+		return true;
+	return FCGX_PutStr(p, (int)n, f->out) == (int)n;
 }

@@ -23,6 +23,8 @@ void http_header(struct req *r, const char *name, const char *value);
 int http_json(struct req *r, int status, struct json_object *obj);
 /* Send already-serialised JSON text (e.g. built by PostgreSQL). */
 int http_json_raw(struct req *r, int status, const char *json, size_t len);
+/* The handler wrote the body into r->out itself (a list assembled from rows). */
+int http_body_ready(struct req *r, int status, const char *ctype);
 int http_text(struct req *r, int status, const char *ctype, const char *body, size_t len);
 /* 204 and other bodiless answers. */
 int http_empty(struct req *r, int status);
@@ -39,8 +41,16 @@ int http_error_details(struct req *r, int status, const char *code,
 /* The generic error for a status, used when a handler set no body. */
 int http_error_default(struct req *r, int status);
 
-/* Write status line, headers and body to the FastCGI stream. */
+/* Write status line, headers and body to the FastCGI stream (once). */
 void http_send(struct req *r);
+
+/*
+ * A streamed response (CSV export): status and headers go out now, the body
+ * in pieces through http_stream_write, so memory stays flat however large
+ * the body. After http_stream_begin nothing can turn it into an error.
+ */
+void http_stream_begin(struct req *r, int status, const char *ctype);
+bool http_stream_write(struct req *r, const char *p, size_t n);
 
 const char *http_status_text(int status);
 

@@ -14,14 +14,18 @@
 #define RF_TENANT_OPT   0x04   /* use a tenant context when one is given (claim, header) */
 #define RF_TENANT_BODY  0x08   /* the body's "tenant_id" names the tenant (tenant-token) */
 #define RF_IDENTITY     0x10   /* only an identity token will do (401 for a tenant token) */
+#define RF_SUSPENDED_OK 0x20   /* still served for a suspended tenant (read-only billing) */
+#define RF_OPT_AUTH     0x40   /* CAP_PUBLIC, but a credential, if sent, is verified and used */
 
 /*
- * prefetch queues read statements behind the authorisation query so a read
- * costs one database round trip; they run with the tenant's RLS setting and
- * their results are handed to the handler in the same batch. A handler
- * returns the HTTP status it produced (see response.h).
+ * prefetch validates the query string and queues read statements behind
+ * the authorisation query, so a read costs one database round trip; they
+ * run with the tenant's RLS setting and their results are handed to the
+ * handler in the same batch. It returns 0, or the 4xx status it answered
+ * (a malformed query parameter). A handler returns the HTTP status it
+ * produced (see response.h).
  */
-typedef void (*route_prefetch)(struct req *r, struct db_batch *b);
+typedef int  (*route_prefetch)(struct req *r, struct db_batch *b);
 typedef int  (*route_handler)(struct req *r, struct db_batch *pre);
 
 /*

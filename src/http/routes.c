@@ -21,8 +21,42 @@ const struct route routes[] = {
 	{ HTTP_GET,  "/api/v1/me", CAP_PRINCIPAL, RF_TENANT_OPT, api_me_prefetch, api_me },
 
 	/* Tenants. */
+	{ HTTP_GET,  "/api/v1/tenants", CAP_PRINCIPAL, 0, api_tenant_list_prefetch, api_tenant_list },
+	{ HTTP_POST, "/api/v1/tenants", CAP_SUPERADMIN, RF_JSON | RF_TX, NULL, api_tenant_create },
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}", CAP_TENANT_READ, 0,
+	    api_tenant_get_prefetch, api_tenant_get },
+	{ HTTP_PATCH, "/api/v1/tenants/{tenant}", CAP_TENANT_WRITE, RF_JSON | RF_TX, NULL,
+	    api_tenant_patch },
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/stats", CAP_TENANT_READ, 0,
+	    api_tenant_stats_prefetch, api_tenant_stats },
+
+	/* The current tenant (context from a tenant token or X-Tenant-ID). */
 	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
 	    api_tenant_current_prefetch, api_tenant_current },
+	{ HTTP_GET,  "/api/v1/tenants/current/settings", CAP_TENANT_READ, 0,
+	    api_settings_get_prefetch, api_settings_get },
+	{ HTTP_PUT,  "/api/v1/tenants/current/settings", CAP_TENANT_WRITE, RF_JSON | RF_TX,
+	    api_settings_put_prefetch, api_settings_put },
+
+	/* Members and invitations. */
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/users", CAP_TENANT_READ, 0,
+	    api_member_list_prefetch, api_member_list },
+	{ HTTP_POST, "/api/v1/tenants/{tenant}/users/invite", CAP_MEMBERS_MANAGE, RF_JSON | RF_TX,
+	    NULL, api_member_invite },
+	{ HTTP_PATCH, "/api/v1/tenants/{tenant}/users/{uuid}/role", CAP_MEMBERS_MANAGE,
+	    RF_JSON | RF_TX, api_member_lock_prefetch, api_member_role },
+	{ HTTP_DELETE, "/api/v1/tenants/{tenant}/users/{uuid}", CAP_MEMBERS_MANAGE, RF_TX,
+	    api_member_lock_prefetch, api_member_remove },
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/invitations", CAP_MEMBERS_MANAGE, 0,
+	    api_invite_list_prefetch, api_invite_list },
+	{ HTTP_DELETE, "/api/v1/tenants/{tenant}/invitations/{uuid}", CAP_MEMBERS_MANAGE, RF_TX,
+	    NULL, api_invite_revoke },
+	{ HTTP_POST, "/api/v1/invitations/accept", CAP_PUBLIC,
+	    RF_JSON | RF_TX | RF_OPT_AUTH | RF_IDENTITY, NULL, api_invite_accept },
+
+	/* Activity (the audit log). */
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/activity", CAP_BILLING_READ, 0,
+	    api_activity_prefetch, api_activity },
 
 	/* Users. */
 	{ HTTP_POST, "/api/v1/users", CAP_SUPERADMIN, RF_JSON | RF_TX, NULL, api_user_create },

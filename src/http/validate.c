@@ -186,8 +186,8 @@ http_json_parse(const char *s, size_t len)
 }
 
 /* Characters (code points) of valid UTF-8. */
-static size_t
-utf8_chars(const char *s, size_t n)
+size_t
+http_utf8_chars(const char *s, size_t n)
 {
 	size_t c = 0;
 
@@ -197,8 +197,8 @@ utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-static bool
-has_control(const char *s, size_t n)
+bool
+http_has_control(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -287,11 +287,11 @@ check(struct req *r, const struct field *f, struct json_object *x, struct fval *
 		return "must not contain NUL characters";
 	switch (f->type) {
 	case FT_STRING: {
-		size_t chars = utf8_chars(s, len);
+		size_t chars = http_utf8_chars(s, len);
 
 		if ((long long)chars < f->min || (long long)chars > f->max)
 			return "has the wrong length";
-		if (has_control(s, len))
+		if (http_has_control(s, len))
 			return "must not contain control characters";
 		v->s = arena_strndup(r->a, s, len);
 		break;

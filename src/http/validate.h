@@ -44,6 +44,11 @@ struct fval {
  */
 int http_fields(struct req *r, const struct field *f, size_t n, struct fval *v);
 
+/* Code points of valid UTF-8 s[0..n). */
+size_t http_utf8_chars(const char *s, size_t n);
+/* C0, DEL or C1 control characters in s[0..n)? */
+bool   http_has_control(const char *s, size_t n);
+
 /* Shape check and lower-casing of an email address into the arena; NULL if bad. */
 const char *http_email_normalize(struct arena *a, const char *s);
 

@@ -1,0 +1,481 @@
+/* settings.c: tenant settings: the schema as a table, RFC 7396 merge, validation, GET and PUT. */
+#include "api/api.h"
+#include "api/settings.h"
+#include "auth/authz.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "http/worker.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- The settings schema (SPEC §5), as data ------------------------------------ */
+
+enum skind { SK_BOOL, SK_COLOR, SK_URL, SK_CIDRS, SK_INT, SK_TEXT };
+
+struct skey {
+	const char *section;
+	const char *key;
+	enum skind  kind;
+	bool        nullable;
+	long        min, max;      /* SK_INT range; SK_TEXT length */
+	bool        restricted;    /* only a superadmin changes it */
+	const char *def;           /* default, as JSON */
+};
+
+static const struct skey skeys[] = {
+	{ "branding", "primary_color", SK_COLOR, false, 0, 0, false, "\"#000000\"" },
+	{ "branding", "logo_url", SK_URL, true, 0, 0, false, "null" },
+	{ "notifications", "email_enabled", SK_BOOL, false, 0, 0, false, "true" },
+	{ "notifications", "webhook_url", SK_URL, true, 0, 0, false, "null" },
+	{ "security", "ip_whitelist", SK_CIDRS, false, 0, 0, false, "[]" },
+	{ "security", "mfa_required", SK_BOOL, false, 0, 0, false, "false" },
+	{ "security", "session_timeout_minutes", SK_INT, false, 5, 1440, false, "60" },
+	{ "features", "custom_models_enabled", SK_BOOL, false, 0, 0, true, "false" },
+	{ "features", "api_access_enabled", SK_BOOL, false, 0, 0, true, "true" },
+	{ "features", "sso_enabled", SK_BOOL, false, 0, 0, true, "false" },
+	{ "integrations", "slack_workspace", SK_TEXT, true, 1, 100, false, "null" },
+	{ "integrations", "microsoft_teams", SK_TEXT, true, 1, 100, false, "null" },
+};
+#define NSKEYS (sizeof(skeys) / sizeof(skeys[0]))
+#define IP_WHITELIST_MAX 100
+#define URL_MAX 2048
+
+static bool
+known_section(const char *s)
+{
+	for (size_t i = 0; i < NSKEYS; i++)
+		if (strcmp(skeys[i].section, s) == 0)
+			return true;
+	return false;
+}
+
+static const struct skey *
+find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NSKEYS; i++)
+		if (strcmp(skeys[i].section, section) == 0 && strcmp(skeys[i].key, key) == 0)
+			return &skeys[i];
+	return NULL;
+}
+
+/* ---- Value checks ----------------------------------------------------------------- */
+
+static bool
+valid_color(const char *s)
+{
+	if (strlen(s) != 7 || s[0] != '#')
+		return false;
+	for (int i = 1; i < 7; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+settings_url_ok(const char *s)
+{
+	const char *host = s + 8, *end;
+	size_t n = strlen(s), hl;
+
+	if (n > URL_MAX || strncmp(s, "https://", 8) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == '"' ||
+		    s[i] == '<' || s[i] == '>')
+			return false;
+	end = host + strcspn(host, "/?#");
+	hl = (size_t)(end - host);
+	if (hl == 0 || memchr(host, '@', hl) != NULL)
+		return false;   /* no host, or credentials in the URL */
+	if (host[0] == '[')
+		return memchr(host, ']', hl) != NULL && hl > 2;
+	for (size_t i = 0; i < hl; i++) {
+		char c = host[i];
+
+		if (c == ':') {   /* port: digits only, 1..65535 */
+			int64_t port;
+			char digits[8];
+			size_t dl = hl - i - 1;
+
+			if (i == 0 || dl == 0 || dl > 5)
+				return false;
+			memcpy(digits, host + i + 1, dl);
+			digits[dl] = '\0';
+			return core_parse_i64(digits, 1, 65535, &port);
+		}
+		if (!(isalnum((unsigned char)c) || c == '-' || c == '.'))
+			return false;
+	}
+	return host[0] != '.' && host[0] != '-';
+}
+
+bool
+settings_cidr_ok(const char *s)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/');
+	size_t al = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned char buf[16];
+	int64_t bits;
+	int max;
+
+	if (al == 0 || al >= sizeof(addr))
+		return false;
+	memcpy(addr, s, al);
+	addr[al] = '\0';
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, addr, buf) == 1)
+		max = 128;
+	else
+		return false;
+	return slash == NULL || core_parse_i64(slash + 1, 0, max, &bits);
+}
+
+static bool
+text_has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* NULL if v is a valid value for k, else the problem. */
+static const char *
+check_value(const struct skey *k, struct json_object *v)
+{
+	if (v == NULL)
+		return k->nullable ? NULL : "must not be null";
+	switch (k->kind) {
+	case SK_BOOL:
+		return json_object_is_type(v, json_type_boolean) ? NULL : "must be true or false";
+	case SK_COLOR:
+		return json_object_is_type(v, json_type_string) && valid_color(json_object_get_string(v))
+		    ? NULL : "must be #RRGGBB";
+	case SK_URL:
+		return json_object_is_type(v, json_type_string) && settings_url_ok(json_object_get_string(v))
+		    ? NULL : "must be an absolute https:// URL with a host";
+	case SK_INT:
+		if (!json_object_is_type(v, json_type_int))
+			return "must be an integer";
+		if (json_object_get_int64(v) < k->min || json_object_get_int64(v) > k->max)
+			return "must be from 5 to 1440";
+		return NULL;
+	case SK_TEXT: {
+		const char *s;
+		size_t n;
+
+		if (!json_object_is_type(v, json_type_string))
+			return "must be a string or null";
+		s = json_object_get_string(v);
+		n = strlen(s);
+		if ((long)n < k->min || (long)n > k->max || text_has_control(s))
+			return "must be 1-100 characters without control characters";
+		return NULL;
+	}
+	case SK_CIDRS:
+		if (!json_object_is_type(v, json_type_array))
+			return "must be a list of IPv4 or IPv6 CIDR blocks";
+		if (json_object_array_length(v) > IP_WHITELIST_MAX)
+			return "may hold at most 100 entries";
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+
+			if (!json_object_is_type(e, json_type_string) ||
+			    !settings_cidr_ok(json_object_get_string(e)))
+				return "entries must be IPv4 or IPv6 CIDR blocks (e.g. 203.0.113.0/24)";
+		}
+		return NULL;
+	}
+	return "unknown kind";
+}
+
+/* ---- Merge and validate ------------------------------------------------------------- */
+
+static void
+detail(struct json_object *details, const char *field, const char *problem)
+{
+	json_object_array_add(details, api_detail_obj(field, problem));
+}
+
+/*
+ * RFC 7396 merge of patch into target (both objects), in place: null
+ * removes a key, an object merges recursively, anything else replaces.
+ */
+void
+settings_merge(struct json_object *target, struct json_object *patch)
+{
+	json_object_object_foreach(patch, k, pv) {
+		struct json_object *tv;
+
+		if (pv == NULL) {
+			json_object_object_del(target, k);
+		} else if (json_object_is_type(pv, json_type_object)) {
+			if (!json_object_object_get_ex(target, k, &tv) || !json_object_is_type(tv, json_type_object)) {
+				tv = json_object_new_object();
+				json_object_object_add(target, k, tv);
+			}
+			settings_merge(tv, pv);
+		} else {
+			json_object_object_add(target, k, json_object_get(pv));
+		}
+	}
+}
+
+/*
+ * Check the patch's shape against the schema (unknown sections or keys,
+ * sections that are not objects) and every value in the merged document.
+ * Then fill each missing key with its default, so removing a key with null
+ * resets it. Adds one detail per bad field.
+ */
+static void
+validate(struct json_object *patch, struct json_object *merged, struct json_object *details)
+{
+	char field[128];
+
+	json_object_object_foreach(patch, sec, sv) {
+		if (!known_section(sec)) {
+			detail(details, sec, "is not a settings section");
+			continue;
+		}
+		if (sv == NULL)
+			continue;
+		if (!json_object_is_type(sv, json_type_object)) {
+			detail(details, sec, "must be an object");
+			continue;
+		}
+		json_object_object_foreach(sv, key, kv) {
+			(void)kv;
+			if (find_key(sec, key) == NULL) {
+				snprintf(field, sizeof(field), "%s.%s", sec, key);
+				detail(details, field, "is not a known setting");
+			}
+		}
+	}
+	for (size_t i = 0; i < NSKEYS; i++) {
+		const struct skey *k = &skeys[i];
+		struct json_object *so, *v;
+		const char *problem;
+
+		if (!json_object_object_get_ex(merged, k->section, &so) || so == NULL) {
+			so = json_object_new_object();
+			json_object_object_add(merged, k->section, so);
+		}
+		if (!json_object_object_get_ex(so, k->key, &v)) {
+			json_object_object_add(so, k->key, json_tokener_parse(k->def));
+			continue;
+		}
+		if ((problem = check_value(k, v)) != NULL) {
+			snprintf(field, sizeof(field), "%s.%s", k->section, k->key);
+			detail(details, field, problem);
+		}
+	}
+}
+
+/* Keys whose value differs between a and b and that only a superadmin may change. */
+static const char *
+restricted_change(struct json_object *before, struct json_object *after)
+{
+	for (size_t i = 0; i < NSKEYS; i++) {
+		struct json_object *s1, *s2, *v1 = NULL, *v2 = NULL;
+
+		if (!skeys[i].restricted)
+			continue;
+		if (json_object_object_get_ex(before, skeys[i].section, &s1) && s1 != NULL)
+			json_object_object_get_ex(s1, skeys[i].key, &v1);
+		if (json_object_object_get_ex(after, skeys[i].section, &s2) && s2 != NULL)
+			json_object_object_get_ex(s2, skeys[i].key, &v2);
+		if (!json_object_equal(v1, v2))
+			return skeys[i].key;
+	}
+	return NULL;
+}
+
+struct json_object *
+settings_apply(struct json_object *current, struct json_object *patch, bool superadmin,
+    struct json_object *details)
+{
+	struct json_object *merged = NULL;   /* json_object_deep_copy wants *dst == NULL */
+	const char *restricted;
+	size_t len;
+
+	if (json_object_deep_copy(current, &merged, NULL) != 0)
+		return NULL;
+	settings_merge(merged, patch);
+	validate(patch, merged, details);
+	if (json_object_array_length(details) == 0 && !superadmin &&
+	    (restricted = restricted_change(current, merged)) != NULL) {
+		char field[64];
+
+		snprintf(field, sizeof(field), "features.%s", restricted);
+		detail(details, field, "only a superadmin may change features");
+	}
+	json_object_to_json_string_length(merged, JSON_C_TO_STRING_PLAIN, &len);
+	if (json_object_array_length(details) == 0 && len > SETTINGS_MAX_BYTES)
+		detail(details, "settings", "the settings document must be at most 10 KiB");
+	return merged;
+}
+
+/* ---- Routes ------------------------------------------------------------------------ */
+
+int
+api_settings_get_prefetch(struct req *r, struct db_batch *b)
+{
+	return db_add(b, ST_SETTINGS_GET, 0) < 0 ? 500 : 0;
+}
+
+static void
+etag(struct req *r, const char *version)
+{
+	http_header(r, "ETag", arena_printf(r->a, "\"%s\"", version));
+}
+
+/*
+ * GET /api/v1/tenants/current/settings (member): 200 {settings, updated_at,
+ * version} with ETag "<version>"; security.*, notifications.webhook_url
+ * and integrations.* are left out below admin.
+ */
+int
+api_settings_get(struct req *r, struct db_batch *pre)
+{
+	const PGresult *res = auth_pre(pre, 0);
+
+	if (db_val(res, 0, 1) != NULL)
+		etag(r, db_val(res, 0, 1));
+	return api_send_pg_json(r, 200, res);
+}
+
+int
+api_settings_put_prefetch(struct req *r, struct db_batch *b)
+{
+	return db_add(b, ST_SETTINGS_LOCK, 0) < 0 ? 500 : 0;
+}
+
+/* If-Match: "<n>" or W/"<n>" or *; -1 absent or *, -2 malformed. */
+static long long
+if_match(const char *h)
+{
+	int64_t v;
+	char digits[24];
+	size_t n;
+
+	if (h == NULL || strcmp(h, "*") == 0)
+		return -1;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	n = strlen(h);
+	if (n < 3 || n > 22 || h[0] != '"' || h[n - 1] != '"')
+		return -2;
+	memcpy(digits, h + 1, n - 2);
+	digits[n - 2] = '\0';
+	return core_parse_i64(digits, 0, INT64_MAX, &v) ? v : -2;
+}
+
+static void
+rate_headers(struct req *r, long long limit, long long used, long long reset_epoch)
+{
+	long long left = limit - used, reset = reset_epoch - (long long)time(NULL);
+
+	http_header(r, "RateLimit-Limit", arena_printf(r->a, "%lld", limit));
+	http_header(r, "RateLimit-Remaining", arena_printf(r->a, "%lld", left > 0 ? left : 0));
+	http_header(r, "RateLimit-Reset", arena_printf(r->a, "%lld", reset > 0 ? reset : 0));
+}
+
+static const struct field put_fields[] = {
+	{ "name", FT_SECRET, false, 0, 1000 },   /* checked below: its errors are 422 */
+	{ "settings", FT_OBJECT, false, 0, 0 },
+};
+
+/*
+ * PUT /api/v1/tenants/current/settings {name?, settings?} (admin): merges
+ * settings (RFC 7396; null resets a key to its default) and renames. The
+ * row is locked in the authorisation round trip, so concurrent writers are
+ * serialised and none is lost; with If-Match a stale version is 412 and
+ * nothing changes. 200 {settings, updated_at, version} with ETag; 400 body
+ * not an object/unknown top-level field; 412; 422 invalid_settings with one
+ * detail per field (features.* by a non-superadmin included); 429 over 10
+ * updates an hour (enterprise exempt); 401/403/503.
+ */
+int
+api_settings_put(struct req *r, struct db_batch *pre)
+{
+	struct fval v[2];
+	const PGresult *lock = auth_pre(pre, 0);
+	struct json_object *current, *merged = NULL, *details, *before;
+	struct db_batch b = { 0 };
+	const char *p[8], *name = NULL, *ver = db_val(lock, 0, 2);
+	long long want = if_match(r->if_match);
+	enum db_status st;
+	int rc, rate, upd;
+
+	if ((rc = http_fields(r, put_fields, 2, v)) != 0)
+		return rc;
+	if (want == -2)
+		return http_error(r, 400, "invalid_request", "If-Match must be a quoted version, e.g. \"3\"");
+	if (want >= 0 && (ver == NULL || want != db_i64(lock, 0, 2))) {
+		if (ver != NULL)
+			etag(r, ver);
+		return http_error(r, 412, "concurrent_update",
+		    "the settings changed since you read them; reload and apply your change again");
+	}
+	if ((current = json_tokener_parse(db_val(lock, 0, 1) ? db_val(lock, 0, 1) : "")) == NULL)
+		return http_error_default(r, 500);
+	details = json_object_new_array();
+	if (v[0].set) {
+		size_t chars = http_utf8_chars(v[0].s, v[0].len);
+
+		if (chars < 3 || chars > 100 || http_has_control(v[0].s, v[0].len))
+			detail(details, "name", "must be 3-100 characters without control characters");
+		name = v[0].s;
+	}
+	if (v[1].set && (merged = settings_apply(current, v[1].o, r->who.superadmin, details)) == NULL) {
+		json_object_put(current);
+		json_object_put(details);
+		return http_error_default(r, 500);
+	}
+	if (json_object_array_length(details) > 0) {
+		json_object_put(current);
+		json_object_put(merged);
+		return http_error_details(r, 422, "invalid_settings", "some settings are not valid", details);
+	}
+	json_object_put(details);
+
+	before = json_object_new_object();
+	json_object_object_add(before, "name", json_object_new_string(db_val(lock, 0, 0)));
+	json_object_object_add(before, "settings", current);
+	p[0] = name;
+	p[1] = json_object_to_json_string_ext(merged ? merged : current, JSON_C_TO_STRING_PLAIN);
+	p[2] = json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN);
+	api_audit(r, p + 3);
+	rate = db_add(&b, ST_RATE_HIT, 2, "settings_write", "0");
+	upd = db_addv(&b, ST_SETTINGS_UPDATE, 8, p);
+	st = db_exec(r->w->db, r->a, &b, r->request_id);
+	json_object_put(merged);
+	json_object_put(before);
+	if (st != DB_OK)
+		return api_db_fail(r, st);
+	if (db_rows(b.q[rate].res) == 1) {
+		long long hits = db_i64(b.q[rate].res, 0, 0);
+		long long limit = db_i64(b.q[rate].res, 0, 1);
+		long long reset = db_i64(b.q[rate].res, 0, 2);
+
+		rate_headers(r, limit, hits, reset);
+		if (hits > limit) {
+			/* The pipeline rolls back: nothing changed, not even the count. */
+			http_header(r, "Retry-After", arena_printf(r->a, "%lld",
+			    reset - (long long)time(NULL) > 0 ? reset - (long long)time(NULL) : 1));
+			return http_error(r, 429, "rate_limited",
+			    "at most 10 settings updates an hour; try again later");
+		}
+	}
+	etag(r, db_val(b.q[upd].res, 0, 1));
+	return api_send_pg_json(r, 200, b.q[upd].res);
+}
