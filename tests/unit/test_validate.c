@@ -444,8 +444,10 @@ nested(int depth)
 	char *s = malloc((size_t)depth * 2 + 16);
 	size_t len = 0;
 
-	assert_non_null(s);
-	len += (size_t)sprintf(s, "{\"a\":");
+	if (s == NULL)
+		fail_msg("out of memory");
+	memcpy(s, "{\"a\":", 5);
+	len = 5;
 	for (int i = 0; i < depth; i++)
 		s[len++] = '[';
 	s[len++] = '1';
