@@ -94,8 +94,27 @@ settings_url_ok(const char *s)
 	hl = (size_t)(end - host);
 	if (hl == 0 || memchr(host, '@', hl) != NULL)
 		return false;   /* no host, or credentials in the URL */
-	if (host[0] == '[')
-		return memchr(host, ']', hl) != NULL && hl > 2;
+	if (host[0] == '[') {
+		const char *close = memchr(host, ']', hl);
+		char v6[64];
+		unsigned char bin[16];
+		size_t vl;
+		int64_t port;
+
+		if (close == NULL || (vl = (size_t)(close - host - 1)) == 0 || vl >= sizeof(v6))
+			return false;
+		memcpy(v6, host + 1, vl);
+		v6[vl] = '\0';
+		if (inet_pton(AF_INET6, v6, bin) != 1)
+			return false;
+		if (close + 1 == end)
+			return true;
+		if (close[1] != ':' || end - close - 2 < 1 || end - close - 2 > 5)
+			return false;
+		memcpy(v6, close + 2, (size_t)(end - close - 2));
+		v6[end - close - 2] = '\0';
+		return core_parse_i64(v6, 1, 65535, &port) && isdigit((unsigned char)v6[0]);
+	}
 	for (size_t i = 0; i < hl; i++) {
 		char c = host[i];
 
@@ -136,16 +155,8 @@ settings_cidr_ok(const char *s)
 		max = 128;
 	else
 		return false;
-	return slash == NULL || core_parse_i64(slash + 1, 0, max, &bits);
-}
-
-static bool
-text_has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
+	return slash == NULL ||
+	    (isdigit((unsigned char)slash[1]) && core_parse_i64(slash + 1, 0, max, &bits));
 }
 
 /* NULL if v is a valid value for k, else the problem. */
@@ -176,8 +187,8 @@ check_value(const struct skey *k, struct json_object *v)
 		if (!json_object_is_type(v, json_type_string))
 			return "must be a string or null";
 		s = json_object_get_string(v);
-		n = strlen(s);
-		if ((long)n < k->min || (long)n > k->max || text_has_control(s))
+		n = http_utf8_chars(s, strlen(s));
+		if ((long)n < k->min || (long)n > k->max || http_has_control(s, strlen(s)))
 			return "must be 1-100 characters without control characters";
 		return NULL;
 	}
@@ -268,6 +279,14 @@ validate(struct json_object *patch, struct json_object *merged, struct json_obje
 		if (!json_object_object_get_ex(merged, k->section, &so) || so == NULL) {
 			so = json_object_new_object();
 			json_object_object_add(merged, k->section, so);
+		} else if (!json_object_is_type(so, json_type_object)) {
+			/* Reported above when the patch did it; a stored one is reset. */
+			if (!json_object_object_get_ex(patch, k->section, NULL)) {
+				so = json_object_new_object();
+				json_object_object_add(merged, k->section, so);
+			} else {
+				continue;
+			}
 		}
 		if (!json_object_object_get_ex(so, k->key, &v)) {
 			json_object_object_add(so, k->key, json_tokener_parse(k->def));
@@ -280,23 +299,56 @@ validate(struct json_object *patch, struct json_object *merged, struct json_obje
 	}
 }
 
-/* Keys whose value differs between a and b and that only a superadmin may change. */
-static const char *
-restricted_change(struct json_object *before, struct json_object *after)
+/* The value of k in doc, or its default when absent (*owned then set). */
+static struct json_object *
+value_or_default(struct json_object *doc, const struct skey *k, struct json_object **owned)
 {
-	for (size_t i = 0; i < NSKEYS; i++) {
-		struct json_object *s1, *s2, *v1 = NULL, *v2 = NULL;
+	struct json_object *so, *v;
 
-		if (!skeys[i].restricted)
+	*owned = NULL;
+	if (json_object_object_get_ex(doc, k->section, &so) && so != NULL &&
+	    json_object_is_type(so, json_type_object) && json_object_object_get_ex(so, k->key, &v))
+		return v;
+	return *owned = json_tokener_parse(k->def);
+}
+
+/*
+ * One detail per restricted key (features.*) whose value differs between
+ * before and after, a key absent from before counting as its default (so a
+ * key added to the schema later never blocks a save). Keys already
+ * reported as invalid are skipped.
+ */
+static void
+restricted_changes(struct json_object *before, struct json_object *after,
+    struct json_object *details)
+{
+	char field[128];
+
+	for (size_t i = 0; i < NSKEYS; i++) {
+		const struct skey *k = &skeys[i];
+		struct json_object *o1, *o2, *v1, *v2;
+		bool reported = false;
+
+		if (!k->restricted)
 			continue;
-		if (json_object_object_get_ex(before, skeys[i].section, &s1) && s1 != NULL)
-			json_object_object_get_ex(s1, skeys[i].key, &v1);
-		if (json_object_object_get_ex(after, skeys[i].section, &s2) && s2 != NULL)
-			json_object_object_get_ex(s2, skeys[i].key, &v2);
+		snprintf(field, sizeof(field), "%s.%s", k->section, k->key);
+		for (size_t d = 0; d < json_object_array_length(details); d++) {
+			struct json_object *f;
+
+			if (json_object_object_get_ex(json_object_array_get_idx(details, d), "field", &f) &&
+			    (strcmp(json_object_get_string(f), field) == 0 ||
+			     strcmp(json_object_get_string(f), k->section) == 0))
+				reported = true;
+		}
+		if (reported)
+			continue;
+		v1 = value_or_default(before, k, &o1);
+		v2 = value_or_default(after, k, &o2);
 		if (!json_object_equal(v1, v2))
-			return skeys[i].key;
+			detail(details, field, "only a superadmin may change features");
+		json_object_put(o1);
+		json_object_put(o2);
 	}
-	return NULL;
 }
 
 struct json_object *
@@ -304,20 +356,14 @@ settings_apply(struct json_object *current, struct json_object *patch, bool supe
     struct json_object *details)
 {
 	struct json_object *merged = NULL;   /* json_object_deep_copy wants *dst == NULL */
-	const char *restricted;
 	size_t len;
 
 	if (json_object_deep_copy(current, &merged, NULL) != 0)
 		return NULL;
 	settings_merge(merged, patch);
 	validate(patch, merged, details);
-	if (json_object_array_length(details) == 0 && !superadmin &&
-	    (restricted = restricted_change(current, merged)) != NULL) {
-		char field[64];
-
-		snprintf(field, sizeof(field), "features.%s", restricted);
-		detail(details, field, "only a superadmin may change features");
-	}
+	if (!superadmin)
+		restricted_changes(current, merged, details);
 	json_object_to_json_string_length(merged, JSON_C_TO_STRING_PLAIN, &len);
 	if (json_object_array_length(details) == 0 && len > SETTINGS_MAX_BYTES)
 		detail(details, "settings", "the settings document must be at most 10 KiB");
