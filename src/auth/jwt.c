@@ -241,7 +241,7 @@ auth_jwt_verify(const struct jwt_key *k, const char *token, time_t now, struct j
 		res = JWT_BAD_CLAIMS;
 		goto out;
 	}
-	if ((long long)now > out->exp + JWT_SKEW) {
+	if (out->exp < (long long)now - JWT_SKEW) {   /* no overflow for a huge exp */
 		res = JWT_EXPIRED;
 		goto out;
 	}
