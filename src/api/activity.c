@@ -24,25 +24,57 @@ struct filter {
 	bool        csv;
 };
 
-/* YYYY-MM-DD, or RFC 3339 date-time with Z or an offset. */
+/* n digits at s as a number, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return d[m - 1];
+}
+
+/*
+ * YYYY-MM-DD, or an RFC 3339 date-time (Z or +hh:mm), with every field in
+ * range (a real calendar date, 00:00:00-23:59:60), so PostgreSQL never
+ * refuses what passed here.
+ */
 static bool
 valid_time(const char *s)
 {
-	static const char date[] = "dddd-dd-dd";
-	size_t n = strlen(s), i;
+	size_t n = strlen(s), i = 19;
+	int y, mo, d, h, mi, se;
 
-	if (n < 10 || n > 35)
+	if (n < 10 || n > 40 || s[4] != '-' || s[7] != '-')
 		return false;
-	for (i = 0; i < 10; i++)
-		if (date[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date[i])
-			return false;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return false;
 	if (n == 10)
 		return true;
-	if ((s[10] != 'T' && s[10] != 't') || n < 20)
+	if ((s[10] != 'T' && s[10] != 't') || n < 20 || s[13] != ':' || s[16] != ':')
 		return false;
-	for (i = 11; i < 19; i++)
-		if ((i == 13 || i == 16) ? s[i] != ':' : !isdigit((unsigned char)s[i]))
-			return false;
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	se = digits(s + 17, 2);
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+		return false;
 	if (s[i] == '.') {
 		if (!isdigit((unsigned char)s[++i]))
 			return false;
@@ -51,9 +83,11 @@ valid_time(const char *s)
 	}
 	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
 		return true;
-	return (s[i] == '+' || s[i] == '-') && strlen(s + i) == 6 && isdigit((unsigned char)s[i + 1]) &&
-	    isdigit((unsigned char)s[i + 2]) && s[i + 3] == ':' && isdigit((unsigned char)s[i + 4]) &&
-	    isdigit((unsigned char)s[i + 5]);
+	if ((s[i] != '+' && s[i] != '-') || strlen(s + i) != 6 || s[i + 3] != ':')
+		return false;
+	h = digits(s + i + 1, 2);
+	mi = digits(s + i + 4, 2);
+	return h >= 0 && h <= 23 && mi >= 0 && mi <= 59;
 }
 
 static bool

@@ -161,14 +161,16 @@ api_member_invite(struct req *r, struct db_batch *pre)
 int
 api_member_lock_prefetch(struct req *r, struct db_batch *b)
 {
-	return db_add(b, ST_MEMBER_LOCK, 1, r->param[1]) < 0 ? 500 : 0;
+	if (db_add(b, ST_TENANT_LOCK, 0) < 0 || db_add(b, ST_MEMBER_STATE, 1, r->param[1]) < 0)
+		return 500;
+	return 0;
 }
 
 /* The owner rules' inputs for a change of r->param[1] to `to`. */
 static struct member_change
 change_of(struct req *r, struct db_batch *pre, enum role to)
 {
-	const PGresult *lock = auth_pre(pre, 0);
+	const PGresult *lock = auth_pre(pre, 1);   /* ST_MEMBER_STATE, after the lock */
 
 	return (struct member_change){
 		.actor = r->tenant.role, .superadmin = r->who.superadmin,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- The settings schema (SPEC §5), as data ------------------------------------ */
@@ -84,7 +85,7 @@ settings_url_ok(const char *s)
 	const char *host = s + 8, *end;
 	size_t n = strlen(s), hl;
 
-	if (n > URL_MAX || strncmp(s, "https://", 8) != 0)
+	if (n > URL_MAX || strncasecmp(s, "https://", 8) != 0)   /* schemes are case-insensitive */
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == '"' ||
@@ -155,8 +156,10 @@ settings_cidr_ok(const char *s)
 		max = 128;
 	else
 		return false;
+	/* A prefix length is decimal without leading zeros ("/8", not "/08"). */
 	return slash == NULL ||
-	    (isdigit((unsigned char)slash[1]) && core_parse_i64(slash + 1, 0, max, &bits));
+	    (isdigit((unsigned char)slash[1]) && (slash[1] != '0' || slash[2] == '\0') &&
+	     core_parse_i64(slash + 1, 0, max, &bits));
 }
 
 /* NULL if v is a valid value for k, else the problem. */

@@ -274,14 +274,19 @@ tenant_create(struct ctl *c, const char *name, const char *slug, const char *tie
 	return EX_DONE;
 }
 
+/* Add (or re-role) a member, with its audit row, in one transaction. */
 static int
 member_add(struct ctl *c, const char *tenant_id, const char *user_id, const char *role)
 {
 	struct db_batch b = { 0 };
+	char after[64];
 
+	snprintf(after, sizeof(after), "{\"role\": \"%s\"}", role);
 	db_add(&b, ST_AS_OPERATOR, 0);
 	db_add(&b, ST_SET_TENANT, 1, tenant_id);
 	db_add(&b, ST_MEMBER_UPSERT, 2, user_id, role);
+	db_add(&b, ST_AUDIT, 11, tenant_id, "system", NULL, "tenantryctl", "member.added", "user",
+	    user_id, NULL, after, "tenantryctl", NULL);
 	return ctl_exec(c, &b) == DB_OK ? EX_DONE : EX_FAIL;
 }
 
@@ -417,17 +422,6 @@ seed_usage(struct ctl *c, const char *tid, int months, double level)
 	return EX_DONE;
 }
 
-static int
-seed_audit(struct ctl *c, const char *tid, const char *uid, const char *label, const char *action,
-    const char *ttype, const char *target)
-{
-	struct db_batch b = { 0 };
-
-	db_add(&b, ST_SET_TENANT, 1, tid);
-	db_add(&b, ST_SEED_AUDIT, 5, uid, label, action, ttype, target);
-	return ctl_exec(c, &b) == DB_OK ? EX_DONE : EX_FAIL;
-}
-
 /* The small, fixed demo: three workspaces a new user can click through. */
 static int
 seed_fixed(struct ctl *c, const char *hash, int months)
@@ -448,7 +442,6 @@ seed_fixed(struct ctl *c, const char *hash, int months)
 			rc = user_create(c, du->email, du->name, hash, false, uid);
 			if ((rc != EX_DONE && rc != EX_EXISTS) || member_add(c, tid, uid, du->role) != EX_DONE)
 				return EX_FAIL;
-			seed_audit(c, tid, uid, du->email, "member.added", "user", uid);
 		}
 		if (seed_usage(c, tid, months, demo[t].level) != EX_DONE)
 			return EX_FAIL;

@@ -147,11 +147,6 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   SELECT app.tenant(), lim.name, (lim.cap * $2::float8)::bigint FROM lim WHERE lim.kind = 'gauge'"
 		"   ON CONFLICT (tenant_id, meter) DO NOTHING"
 		" RETURNING (SELECT count(*) FROM daily)", 2 },
-	/* $1 actor id, $2 actor label, $3 action, $4 target type, $5 target id. */
-	[ST_SEED_AUDIT] = { "seed_audit",
-		"INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action,"
-		" target_type, target_id, request_id)"
-		" VALUES (app.tenant(), 'user', $1::uuid, $2, $3, $4, $5, 'seed-demo')", 5 },
 
 	/* TenantInfoResponse of the tenant in context (user_role null for a superadmin non-member). */
 	[ST_TENANT_CURRENT] = { "tenant_current",
@@ -247,14 +242,19 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" 'total', (SELECT count(*) FROM tenant_users WHERE tenant_id = app.tenant()),"
 		" 'page', $3::int, 'limit', $1::int)", 3 },
 	/*
-	 * Serialise membership changes of the tenant in context (its row is
-	 * locked until the transaction ends) and read what the owner rules need:
-	 * $1 target user id -> (target role or NULL, number of owners).
+	 * Serialise membership changes of the tenant in context: its row stays
+	 * locked until the transaction ends. MEMBER_STATE must be a separate,
+	 * later statement: under READ COMMITTED it then takes its snapshot
+	 * after the lock was granted and counts the owners a concurrent change
+	 * left (counted in the locking statement, it would see the count from
+	 * before the wait, and two owners could demote each other).
 	 */
-	[ST_MEMBER_LOCK] = { "member_lock",
-		"SELECT (SELECT role FROM tenant_users WHERE tenant_id = t.id AND user_id = $1::uuid),"
-		" (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id AND role = 'owner')"
-		" FROM tenants t WHERE t.id = app.tenant() FOR UPDATE OF t", 1 },
+	[ST_TENANT_LOCK] = { "tenant_lock",
+		"SELECT 1 FROM tenants WHERE id = app.tenant() FOR UPDATE", 0 },
+	/* $1 target user id -> (target role or NULL, number of owners). */
+	[ST_MEMBER_STATE] = { "member_state",
+		"SELECT (SELECT role FROM tenant_users WHERE tenant_id = app.tenant() AND user_id = $1::uuid),"
+		" (SELECT count(*) FROM tenant_users WHERE tenant_id = app.tenant() AND role = 'owner')", 1 },
 	/* $1 user id, $2 new role, $3..$7 audit. */
 	[ST_MEMBER_SET_ROLE] = { "member_set_role",
 		"WITH old AS (SELECT role FROM tenant_users WHERE tenant_id = app.tenant() AND user_id = $1::uuid),"
