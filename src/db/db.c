@@ -102,6 +102,20 @@ db_prepare_all(struct db *db, const char *rid)
 	return ok;
 }
 
+/*
+ * Server notices (a shutdown warning, say) go through our log as JSON lines,
+ * not libpq's default of raw text on stderr. The first line of the message
+ * only: notices carry no parameters, but keep them short.
+ */
+static void
+db_notice(void *arg, const char *message)
+{
+	size_t n = strcspn(message, "\n");
+
+	(void)arg;
+	log_warn(NULL, "database notice: %.*s", (int)(n > 300 ? 300 : n), message);
+}
+
 static bool
 db_connect(struct db *db, const char *rid)
 {
@@ -124,6 +138,7 @@ db_connect(struct db *db, const char *rid)
 		}
 		goto fail;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	if (!PQenterPipelineMode(db->conn) || !db_prepare_all(db, rid)) {
 		if (!db->down_logged)
 			log_error(rid, "database connected but statements could not be "

@@ -118,6 +118,18 @@ fresh_member() {
     expect_error 400 invalid_request
 }
 
+@test "tenant-token: a role asked for in the body is not granted" {
+    api_as "$MIA_TOKEN" POST "$TT" "$(jq -cn --arg t "$ACME" '{tenant_id: $t, role: "owner"}')"
+    if [[ "$STATUS" == 200 ]]; then
+        check_body '.role == "member"'
+        jwt_payload "$(jqb .access_token)" | jq -e '(has("role") | not) or .role == "member"' >/dev/null ||
+            fail "token payload: $(jwt_payload "$(jqb .access_token)")"
+    else
+        expect_error 400 invalid_request
+        check_body 'any(.error.details[]; .field == "role")'
+    fi
+}
+
 @test "tenant-token: an upper-case tenant id names the same tenant" {
     api_as "$MIA_TOKEN" POST "$TT" "$(tt_body "${ACME^^}")"
     expect_status 200
@@ -175,6 +187,24 @@ fresh_member() {
     api_as "$tok" GET /api/v1/me "" -H "X-Tenant-ID: ${ACME^^}"
     expect_status 200
     check_body '.tenant.id == $t' --arg t "$ACME"
+}
+
+@test "two X-Tenant-ID headers that disagree are refused, not resolved by picking one" {
+    # SPEC §2: every place naming a tenant must agree, else 403. Two headers
+    # are two such places; taking the first (or the last) would let a proxy
+    # and the app disagree about the tenant of one request.
+    local order
+    for order in "$ACME $GLOBEX" "$GLOBEX $ACME" "$ACME $INITECH"; do
+        set -- $order
+        api_as "$MIA_TOKEN" GET /api/v1/me "" -H "X-Tenant-ID: $1" -H "X-Tenant-ID: $2"
+        REQ="GET /api/v1/me with X-Tenant-ID: $1 and X-Tenant-ID: $2"
+        [[ "$STATUS" == 400 || "$STATUS" == 403 ]] ||
+            fail "$REQ answered $STATUS with tenant $(jqb '.tenant.slug // empty' 2>/dev/null)"
+        if [[ "$STATUS" == 400 ]]; then expect_error 400 invalid_request; else expect_error 403 tenant_mismatch; fi
+    done
+    # The same tenant twice agrees.
+    api_as "$MIA_TOKEN" GET /api/v1/me "" -H "X-Tenant-ID: $ACME" -H "X-Tenant-ID: $ACME"
+    [[ "$STATUS" == 200 || "$STATUS" == 400 ]] || fail "the same X-Tenant-ID twice: $STATUS $BODY"
 }
 
 @test "a malformed X-Tenant-ID is 400 invalid_request" {

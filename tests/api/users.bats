@@ -160,6 +160,18 @@ user_body() {
     expect_status 201
 }
 
+@test "create: a superadmin demoted in the database loses the right on the next request" {
+    local e pw="Pw-$(uniqsfx)-demoted" id tok
+    e="$(email demoted)"
+    id="$(create_user "$e" "Soon Demoted" "$pw" true)"
+    tok="$(login "$e" "$pw")"
+    api_as "$tok" POST "$USERS" "$(user_body "$(email by-demoted-1)")"
+    expect_status 201
+    psql_owner "UPDATE users SET is_superadmin = false WHERE id = '$id';"
+    api_as "$tok" POST "$USERS" "$(user_body "$(email by-demoted-2)")"
+    expect_error 403 permission_denied
+}
+
 @test "create: no token is 401, a bad token is 401" {
     api POST "$USERS" "$(user_body "$(email anon)")"
     expect_error 401 unauthenticated
