@@ -136,7 +136,7 @@ serve(struct req *r, char **envp)
 		r->request_id = make_request_id(r->a);
 	if (pe != PARSE_OK)
 		return http_error(r, pe == PARSE_TOO_LONG || pe == PARSE_TOO_MANY ? 414 : 400,
-		    "invalid_request", "the request line or query string is malformed");
+		    "invalid_request", "the request is malformed (path, query string or a repeated header)");
 	r->head_only = r->method == HTTP_HEAD;
 
 	switch (http_route_find(routes, nroutes, r->method, r->path, r->a, &r->route, r->param,

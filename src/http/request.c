@@ -194,6 +194,22 @@ http_method_name(enum http_method m)
 	return "OTHER";
 }
 
+/*
+ * A header that names who the caller is or which tenant it means must come
+ * once: with two, a proxy and the worker could each believe a different one.
+ */
+static bool
+header_repeated(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+	int seen = 0;
+
+	for (char **e = envp; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=' && ++seen > 1)
+			return true;
+	return false;
+}
+
 enum http_parse
 http_req_read(struct req *r, char **envp)
 {
@@ -213,6 +229,8 @@ http_req_read(struct req *r, char **envp)
 	r->cookie_header = FCGX_GetParam("HTTP_COOKIE", envp);
 	r->origin = FCGX_GetParam("HTTP_ORIGIN", envp);
 	r->if_match = FCGX_GetParam("HTTP_IF_MATCH", envp);
+	if (header_repeated(envp, "HTTP_X_TENANT_ID") || header_repeated(envp, "HTTP_AUTHORIZATION"))
+		return PARSE_BAD_ENCODING;
 	r->content_length = 0;
 	if ((cl = FCGX_GetParam("CONTENT_LENGTH", envp)) != NULL && *cl != '\0') {
 		if (!core_parse_i64(cl, 0, INT64_MAX / 2, &n))
