@@ -182,6 +182,7 @@ send_csv(struct req *r, struct filter *f, const PGresult *first)
 {
 	struct buf out;
 	const PGresult *res = first;
+	struct arena *page = NULL;   /* each later page lives only until the next */
 	char cursor[24];
 
 	http_header(r, "Content-Disposition",
@@ -192,30 +193,33 @@ send_csv(struct req *r, struct filter *f, const PGresult *first)
 	    "target_id,before,after,request_id,client_addr\r\n");
 	for (;;) {
 		int n = db_rows(res);
+		struct db_batch b = { .retry = true };
+		struct arena *next;
 
 		for (int i = 0; i < n; i++) {
 			csv_field(&out, db_val(res, i, A_ID), false);
 			for (int c = A_CSV_FIRST; c < A_COLS; c++)
 				csv_field(&out, db_val(res, i, c), c == A_COLS - 1);
 		}
-		if (!http_stream_write(r, out.p, out.len) || out.oom)
+		if (!http_stream_write(r, out.p, out.len) || out.oom || n < CSV_PAGE_N)
 			break;
 		buf_clear(&out, 1 << 20);
-		if (n < CSV_PAGE_N)
-			break;
 		/* Next page: a new transaction, so the context is set again. */
-		{
-			struct db_batch b = { .retry = true };
-
-			snprintf(cursor, sizeof(cursor), "%s", db_val(res, n - 1, A_ID));
-			f->p[5] = cursor;
-			auth_ctx_again(r, &b);
-			db_addv(&b, ST_ACTIVITY, 7, f->p);
-			if (db_exec(r->w->db, r->a, &b, r->request_id) != DB_OK)
-				break;   /* the headers are out: the export ends short */
-			res = b.q[2].res;
+		snprintf(cursor, sizeof(cursor), "%s", db_val(res, n - 1, A_ID));
+		f->p[5] = cursor;
+		if ((next = arena_new(4096)) == NULL)
+			break;
+		auth_ctx_again(r, &b);
+		db_addv(&b, ST_ACTIVITY, 7, f->p);
+		if (db_exec(r->w->db, next, &b, r->request_id) != DB_OK) {
+			arena_free(next);
+			break;   /* the headers are out: the export ends short */
 		}
+		arena_free(page);
+		page = next;
+		res = b.q[2].res;
 	}
+	arena_free(page);
 	buf_release(&out);
 	return 200;
 }

@@ -21,8 +21,9 @@ bool auth_password_verify(const char *phc, const char *pw, size_t len);
 /* True if phc was made with other parameters (or another algorithm): rehash it. */
 bool auth_password_needs_rehash(const char *phc);
 /*
- * A hash of a random password, made once at start-up: verifying against it
- * makes a login for an unknown email cost the same as a wrong password.
+ * A hash of an unknown random password with our parameters: verifying
+ * against it makes a login for an unknown email cost the same as a wrong
+ * password.
  */
 const char *auth_password_dummy(void);
 

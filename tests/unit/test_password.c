@@ -207,7 +207,7 @@ needs_rehash_table(void **state)
 	assert_int_equal(fails, 0);
 }
 
-/* The dummy: made once, a hash of our kind, matching no guessable password. */
+/* The dummy: a constant hash of our kind (same parameters), matching no guessable password. */
 static void
 dummy_stable(void **state)
 {
