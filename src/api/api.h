@@ -31,8 +31,6 @@ int  api_tenant_get(struct req *r, struct db_batch *pre);
 int  api_tenant_patch(struct req *r, struct db_batch *pre);
 int  api_tenant_stats_prefetch(struct req *r, struct db_batch *b);
 int  api_tenant_stats(struct req *r, struct db_batch *pre);
-/* A random version-4 UUID. */
-bool api_uuid_new(char out[UUID_LEN + 1]);
 
 /* Members and invitations (members.c). */
 int  api_member_list_prefetch(struct req *r, struct db_batch *b);

@@ -339,7 +339,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 		if (db_val(inv, 0, I_USER) != NULL)
 			return http_error(r, 409, "conflict",
 			    "an account with this email exists: sign in, then accept with your token");
-		if (!api_uuid_new(newid) || !auth_password_hash(v[A_PASSWORD].s, v[A_PASSWORD].len, pw))
+		if (!core_uuid_new(newid) || !auth_password_hash(v[A_PASSWORD].s, v[A_PASSWORD].len, pw))
 			return http_error_default(r, 500);
 		uid = newid;
 	}

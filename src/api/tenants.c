@@ -73,64 +73,6 @@ api_tenant_list(struct req *r, struct db_batch *pre)
 
 /* ---- create ---------------------------------------------------------------- */
 
-/* Derive a slug from a name: lower-case ASCII letters and digits, '-' between runs. */
-static void
-slugify(const char *name, char out[64])
-{
-	size_t j = 0;
-	bool dash = false;
-
-	for (const char *p = name; *p && j < 60; p++) {
-		if (isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)) {
-			if (dash && j > 0)
-				out[j++] = '-';
-			out[j++] = (char)tolower((unsigned char)*p);
-			dash = false;
-		} else {
-			dash = true;
-		}
-	}
-	while (j < 3)
-		out[j++] = 'w';   /* names of symbols only still get a slug */
-	out[j] = '\0';
-}
-
-static bool
-valid_slug(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* A random (version 4) UUID into out. */
-static bool
-uuid_v4(char out[UUID_LEN + 1])
-{
-	unsigned char u[16];
-
-	if (!core_random(u, sizeof(u)))
-		return false;
-	u[6] = (u[6] & 0x0F) | 0x40;
-	u[8] = (u[8] & 0x3F) | 0x80;
-	snprintf(out, UUID_LEN + 1,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
-	    u[13], u[14], u[15]);
-	return true;
-}
-
-bool
-api_uuid_new(char out[UUID_LEN + 1])
-{
-	return uuid_v4(out);
-}
-
 static const struct field create_fields[] = {
 	{ "name", FT_STRING, true, 3, 100 },
 	{ "slug", FT_STRING, false, 1, 63 },
@@ -159,14 +101,14 @@ api_tenant_create(struct req *r, struct db_batch *pre)
 	if (v[C_SLUG].set)
 		snprintf(slug, sizeof(slug), "%s", v[C_SLUG].s);
 	else
-		slugify(v[C_NAME].s, slug);
-	if (!valid_slug(slug))
+		core_slugify(v[C_NAME].s, slug);
+	if (!core_slug_valid(slug, strlen(slug)))
 		return http_error_details(r, 400, "invalid_request", "some fields are not valid",
 		    api_detail("slug", "must be lower-case letters, digits and '-', 1-63 characters"));
 	if (v[C_TIER].set && !valid_tier_name(v[C_TIER].s))
 		return http_error_details(r, 400, "invalid_request", "some fields are not valid",
 		    api_detail("tier", "is not a tier"));
-	if (!uuid_v4(id))
+	if (!core_uuid_new(id))
 		return http_error_default(r, 500);
 	p[0] = id;
 	p[1] = v[C_NAME].s;

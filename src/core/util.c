@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,5 +154,53 @@ core_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return false;
 	*out = v;
+	return true;
+}
+
+bool
+core_slug_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+void
+core_slugify(const char *name, char out[64])
+{
+	size_t j = 0;
+	bool dash = false;
+
+	for (const char *p = name; *p && j < 60; p++) {
+		if (isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)) {
+			if (dash && j > 0)
+				out[j++] = '-';
+			out[j++] = (char)tolower((unsigned char)*p);
+			dash = false;
+		} else {
+			dash = true;
+		}
+	}
+	while (j < 3)
+		out[j++] = 'w';   /* a name of symbols only still gets a slug */
+	out[j] = '\0';
+}
+
+bool
+core_uuid_new(char out[UUID_LEN + 1])
+{
+	unsigned char u[16];
+
+	if (!core_random(u, sizeof(u)))
+		return false;
+	u[6] = (u[6] & 0x0F) | 0x40;   /* version 4 */
+	u[8] = (u[8] & 0x3F) | 0x80;   /* RFC 4122 variant */
+	snprintf(out, UUID_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+	    u[13], u[14], u[15]);
 	return true;
 }

@@ -14,6 +14,14 @@ bool core_uuid_valid(const char *s);
 /* Lower-case a valid UUID into out[UUID_LEN + 1]. */
 void core_uuid_lower(const char *s, char out[UUID_LEN + 1]);
 
+/* A random (version 4) UUID. */
+bool core_uuid_new(char out[UUID_LEN + 1]);
+
+/* Workspace slugs: lower-case letters, digits and '-' inside, 1..63. */
+bool core_slug_valid(const char *s, size_t n);
+/* Derive a slug from a name (ASCII letters and digits, '-' between runs). */
+void core_slugify(const char *name, char out[64]);
+
 /* Cryptographically strong random bytes (OpenSSL); false on failure. */
 bool core_random(void *p, size_t n);
 /* Random id of n base62 characters into out[n + 1]; false on failure. */

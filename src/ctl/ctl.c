@@ -93,41 +93,6 @@ read_password(void)
 	return pw;
 }
 
-static bool
-valid_slug(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* Derive a slug from a name: lower-case ASCII letters and digits, '-' between runs. */
-static void
-slugify(const char *name, char out[64])
-{
-	size_t j = 0;
-	bool dash = false;
-
-	for (const char *p = name; *p && j < 60; p++) {
-		if (isalnum((unsigned char)*p)) {
-			if (dash && j > 0)
-				out[j++] = '-';
-			out[j++] = (char)tolower((unsigned char)*p);
-			dash = false;
-		} else {
-			dash = true;
-		}
-	}
-	if (j == 0)
-		out[j++] = 'w';
-	out[j] = '\0';
-}
-
 /* ---- migrate ------------------------------------------------------------ */
 
 static int
@@ -318,8 +283,8 @@ cmd_create_tenant(struct ctl *c, int argc, char **argv)
 	if (name == NULL || strlen(name) < 3 || strlen(name) > 100)
 		return fail("create-tenant needs a --name of 3-100 characters");
 	if (slug[0] == '\0')
-		slugify(name, slug);
-	if (!valid_slug(slug))
+		core_slugify(name, slug);
+	if (!core_slug_valid(slug, strlen(slug)))
 		return fail("the slug must be lower-case letters, digits and '-' (1-63)");
 	if (owner != NULL) {
 		db_add(&b, ST_USER_ID_BY_EMAIL, 1, owner);

@@ -23,17 +23,6 @@ seg_kind(const char *seg, size_t len)
 }
 
 static bool
-valid_slug(const char *s, size_t n)
-{
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-static bool
 valid_token(const char *s, size_t n)
 {
 	if (n < 16 || n > 128)
@@ -58,7 +47,7 @@ valid_param(enum seg_kind k, const char *s, size_t n)
 		u[n] = '\0';
 		return core_uuid_valid(u);
 	case SEG_SLUG:
-		return valid_slug(s, n);
+		return core_slug_valid(s, n);
 	case SEG_TOKEN:
 		return valid_token(s, n);
 	default:
