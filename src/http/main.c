@@ -120,8 +120,9 @@ request_id_ok(const char *s)
 
 /*
  * The pipeline: parse -> route (404/405/400) -> body (415/413/400) ->
- * authorise (401/403/400/404/503, with the prefetch reads) -> handler ->
- * commit or roll back. Returns the status; the response is in r.
+ * authorise (401/403/400/404/503, with the prefetch reads) -> handler.
+ * Returns the status; the response is in r; finish_tx() ends the
+ * transaction.
  */
 static int
 serve(struct req *r, char **envp)
