@@ -157,33 +157,12 @@ fail:
 }
 
 int
-db_add(struct db_batch *b, enum stmt st, int n, ...)
-{
-	va_list ap;
-	struct db_q *q;
-
-	if (b->n >= DB_BATCH_MAX || n > DB_PARAMS_MAX || n != stmts[st].nparams) {
-		log_error(NULL, "db_add(%s): bad batch use", stmts[st].name);
-		return -1;
-	}
-	q = &b->q[b->n];
-	q->st = st;
-	q->n = n;
-	q->res = NULL;
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		q->p[i] = va_arg(ap, const char *);
-	va_end(ap);
-	return b->n++;
-}
-
-int
 db_addv(struct db_batch *b, enum stmt st, int n, const char *const *p)
 {
 	struct db_q *q;
 
-	if (b->n >= DB_BATCH_MAX || n > DB_PARAMS_MAX || n != stmts[st].nparams) {
-		log_error(NULL, "db_addv(%s): bad batch use", stmts[st].name);
+	if (b->n >= DB_BATCH_MAX || n < 0 || n > DB_PARAMS_MAX || n != stmts[st].nparams) {
+		log_error(NULL, "db_add(%s): bad batch use", stmts[st].name);
 		return -1;
 	}
 	q = &b->q[b->n];
@@ -193,6 +172,21 @@ db_addv(struct db_batch *b, enum stmt st, int n, const char *const *p)
 	for (int i = 0; i < n; i++)
 		q->p[i] = p[i];
 	return b->n++;
+}
+
+int
+db_add(struct db_batch *b, enum stmt st, int n, ...)
+{
+	const char *p[DB_PARAMS_MAX];
+	va_list ap;
+
+	if (n < 0 || n > DB_PARAMS_MAX)
+		return db_addv(b, st, n, p);   /* refused and logged there */
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		p[i] = va_arg(ap, const char *);
+	va_end(ap);
+	return db_addv(b, st, n, p);
 }
 
 static enum db_status
