@@ -177,7 +177,7 @@ db_addv(struct db_batch *b, enum stmt st, int n, const char *const *p)
 int
 db_add(struct db_batch *b, enum stmt st, int n, ...)
 {
-	const char *p[DB_PARAMS_MAX];
+	const char *p[DB_PARAMS_MAX] = { NULL };
 	va_list ap;
 
 	if (n < 0 || n > DB_PARAMS_MAX)
