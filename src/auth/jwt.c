@@ -1,30 +1,12 @@
 /* jwt.c: HS256 token issue and verification (libjwt 1.10 for the signature, we check the rest). */
 #include "auth/jwt.h"
+#include "http/validate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 #include <jwt.h>
-
-/* Parse exactly n bytes as one JSON value, NULL on any error or trailing data. */
-static struct json_object *
-json_parse_exact(const char *s, size_t n)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o;
-
-	if (tok == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, s, (int)n);
-	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != n)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
-}
 
 char *
 auth_jwt_issue(const struct jwt_key *k, enum jwt_kind kind, const char *sub,
@@ -135,7 +117,7 @@ jwt_header_check(const char *t, size_t hlen)
 
 	if (n <= 0)
 		return JWT_MALFORMED;
-	if ((h = json_parse_exact(hdr, (size_t)n)) == NULL)
+	if ((h = http_json_parse(hdr, (size_t)n)) == NULL)
 		return JWT_MALFORMED;
 	if (!json_object_is_type(h, json_type_object))
 		res = JWT_MALFORMED;
@@ -160,7 +142,7 @@ jwt_payload_ok(const char *t, size_t hlen)
 	if (dot == NULL || (buf = malloc((size_t)(dot - p))) == NULL)
 		return false;
 	n = b64url_decode(p, (size_t)(dot - p), buf, (size_t)(dot - p));
-	if (n > 0 && (o = json_parse_exact(buf, (size_t)n)) != NULL)
+	if (n > 0 && (o = http_json_parse(buf, (size_t)n)) != NULL)
 		ok = json_object_is_type(o, json_type_object);
 	json_object_put(o);
 	free(buf);
