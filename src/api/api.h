@@ -54,6 +54,23 @@ int  api_settings_put(struct req *r, struct db_batch *pre);
 int  api_activity_prefetch(struct req *r, struct db_batch *b);
 int  api_activity(struct req *r, struct db_batch *pre);
 
+/* Usage and limits (usage.c). */
+int  api_usage_prefetch(struct req *r, struct db_batch *b);
+int  api_usage_current(struct req *r, struct db_batch *pre);
+int  api_usage_ingest(struct req *r, struct db_batch *pre);
+int  api_quotas(struct req *r, struct db_batch *pre);
+int  api_limits_prefetch(struct req *r, struct db_batch *b);
+int  api_limits(struct req *r, struct db_batch *pre);
+/* {meter: {used, limit, percentage, period, unit}} from ST_USAGE_METERS rows; NULL on OOM. */
+struct json_object *api_usage_quotas_now(struct req *r, const PGresult *res);
+
+/* Billing (billing.c). */
+int  api_billing_usage_prefetch(struct req *r, struct db_batch *b);
+int  api_billing_usage(struct req *r, struct db_batch *pre);
+int  api_billing_quota(struct req *r, struct db_batch *pre);
+int  api_billing_tenant_prefetch(struct req *r, struct db_batch *b);
+int  api_billing_tenant(struct req *r, struct db_batch *pre);
+
 /* Users (users.c). */
 int  api_user_create(struct req *r, struct db_batch *pre);
 

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mail.h"
+#include "core/meter.h"
 #include "core/util.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -38,6 +39,27 @@ static int
 verdict_response(struct req *r, struct member_verdict v)
 {
 	return http_error(r, v.status, v.code, v.message);
+}
+
+/*
+ * The users meter at an invitation or acceptance, from ST_INVITE_SEATS:
+ * would `seats` seats pass the users limit plus grace? Then 429
+ * usage_limit_exceeded (the pipeline rolls the request back), else 0.
+ */
+static int
+seats_check(struct req *r, const PGresult *res, long long seats)
+{
+	long long limit = db_i64(res, 0, 2), cap;
+
+	if (db_rows(res) != 1 || db_val(res, 0, 2) == NULL || limit < 0)
+		return 0;
+	cap = core_meter_hard_cap(limit, (int)db_i64(res, 0, 3));
+	if (seats <= cap)
+		return 0;
+	return http_error_details(r, 429, "usage_limit_exceeded",
+	    arena_printf(r->a, "this workspace's plan allows %lld users (members and pending "
+		"invitations); remove a member or revoke an invitation, or upgrade the plan", cap),
+	    api_detail("users", "is at its limit"));
 }
 
 /* ---- list ------------------------------------------------------------------- */
@@ -116,7 +138,7 @@ api_member_invite(struct req *r, struct db_batch *pre)
 	struct json_object *body, *inv;
 	enum db_status st;
 	enum role role;
-	int rc, ci;
+	int rc, ci, seats;
 
 	if ((rc = http_fields(r, invite_fields, 2, v)) != 0)
 		return rc;
@@ -136,12 +158,17 @@ api_member_invite(struct req *r, struct db_batch *pre)
 	p[3] = r->who.user_id;
 	api_audit(r, p + 4);
 	db_add(&b, ST_MEMBER_BY_EMAIL, 1, v[0].s);
+	db_add(&b, ST_TENANT_LOCK, 0);
+	seats = db_add(&b, ST_INVITE_SEATS, 1, v[0].s);
 	db_add(&b, ST_INVITE_REVOKE_PENDING, 1, v[0].s);
 	ci = db_addv(&b, ST_INVITE_CREATE, 9, p);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
 	if (db_rows(b.q[0].res) > 0)
 		return http_error(r, 409, "conflict", "that address is already a member of this tenant");
+	if ((rc = seats_check(r, b.q[seats].res,
+	    db_i64(b.q[seats].res, 0, 0) + db_i64(b.q[seats].res, 0, 1) + 1)) != 0)
+		return rc;
 	if ((st = db_commit(r->w->db, r->a, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
 
@@ -301,7 +328,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 	struct json_object *body;
 	bool signed_in = r->who.cred != CRED_NONE;
 	enum db_status st;
-	int rc, claim, join;
+	int rc, claim, join, seats;
 
 	if ((rc = http_fields(r, accept_fields, A__N, v)) != 0)
 		return rc;
@@ -348,6 +375,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 	db_add(&b, ST_SET_TENANT, 1, db_val(inv, 0, I_TENANT));
 	if (!signed_in)
 		db_add(&b, ST_USER_CREATE_ID, 4, uid, email, v[A_NAME].s, pw);
+	db_add(&b, ST_TENANT_LOCK, 0);
 	claim = db_add(&b, ST_INVITE_CLAIM, 2, db_val(inv, 0, I_ID), uid);
 	au[0] = "user";
 	au[1] = uid;
@@ -359,6 +387,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 	p[2] = db_val(inv, 0, I_ID);
 	memcpy(p + 3, au, sizeof(au));
 	join = db_addv(&b, ST_MEMBER_JOIN, 8, p);
+	seats = db_add(&b, ST_INVITE_SEATS, 1, email);
 	st = db_exec(r->w->db, r->a, &b, r->request_id);
 	if (st == DB_CONFLICT)
 		return http_error(r, 409, "conflict",
@@ -367,6 +396,9 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 		return api_db_fail(r, st);
 	if (db_rows(b.q[claim].res) != 1)   /* accepted by a concurrent request */
 		return http_error(r, 410, "invitation_used", "this invitation was already accepted");
+	/* Seats were reserved at the invitation; a plan lowered since then still holds. */
+	if ((rc = seats_check(r, b.q[seats].res, db_i64(b.q[seats].res, 0, 0))) != 0)
+		return rc;
 
 	body = json_object_new_object();
 	json_object_object_add(body, "tenant_id", json_object_new_string(db_val(inv, 0, I_TENANT)));

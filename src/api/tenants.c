@@ -228,16 +228,31 @@ api_tenant_patch(struct req *r, struct db_batch *pre)
 int
 api_tenant_stats_prefetch(struct req *r, struct db_batch *b)
 {
-	return db_add(b, ST_TENANT_STATS, 0) < 0 ? 500 : 0;
+	if (db_add(b, ST_TENANT_STATS, 0) < 0)
+		return 500;
+	return api_usage_prefetch(r, b);
 }
 
 /*
  * GET /api/v1/tenants/{id}/stats (member): 200 {tenant_id, members,
  * api_keys, invitations_pending, audit_events_24h, usage: {meter: {used,
- * period, unit}}}; 401/403/404/503.
+ * limit, percentage, period, unit}}} (usage in the current period);
+ * 401/403/404/503.
  */
 int
 api_tenant_stats(struct req *r, struct db_batch *pre)
 {
-	return api_send_pg_json(r, 200, auth_pre(pre, 0));
+	const char *j = db_val(auth_pre(pre, 0), 0, 0);
+	struct json_object *body, *usage;
+
+	if (j == NULL)
+		return http_error_default(r, 404);
+	if ((body = json_tokener_parse(j)) == NULL)
+		return http_error_default(r, 500);
+	if ((usage = api_usage_quotas_now(r, auth_pre(pre, 1))) == NULL) {
+		json_object_put(body);
+		return http_error_default(r, 500);
+	}
+	json_object_object_add(body, "usage", usage);
+	return http_json(r, 200, body);
 }

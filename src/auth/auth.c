@@ -37,6 +37,7 @@ static const struct {
 	[CAP_MEMBERS_MANAGE]   = { "members.manage", ROLE_ADMIN },
 	[CAP_KEYS_MANAGE]      = { "api_keys.manage", ROLE_ADMIN },
 	[CAP_BILLING_READ]     = { "billing.read", ROLE_ADMIN },
+	[CAP_USAGE_WRITE]      = { "usage.write", ROLE_ADMIN },
 };
 
 const char *

@@ -36,6 +36,7 @@ enum cap {
 	CAP_MEMBERS_MANAGE,    /* admin and up (owner rules in the handler's data checks) */
 	CAP_KEYS_MANAGE,       /* admin and up */
 	CAP_BILLING_READ,      /* admin and up, and the activity log */
+	CAP_USAGE_WRITE,       /* admin and up: report usage events */
 	CAP__COUNT
 };
 

@@ -211,6 +211,15 @@ run:
 		return http_error(r, 403, "permission_denied",
 		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
 	}
+	/*
+	 * Operator routes (billing) read the path as "which tenant", not as
+	 * "act in this tenant": a member must also carry that tenant as their
+	 * context, so an identity token alone means superadmin is required.
+	 */
+	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred != CRED_TENANT &&
+	    r->x_tenant_id == NULL)
+		return http_error(r, 403, "permission_denied",
+		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
 	/* A suspended workspace is read-only billing for its members, nothing else. */
 	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
 	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)

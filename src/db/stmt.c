@@ -136,17 +136,23 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" days AS (SELECT d::date AS day FROM generate_series("
 		"   date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => $1::int - 1),"
 		"   (now() AT TIME ZONE 'UTC')::date, interval '1 day') d),"
-		" daily AS (INSERT INTO usage_daily (tenant_id, meter, day, quantity)"
-		"   SELECT app.tenant(), lim.name, days.day, greatest(0, (CASE"
+		" gen AS (SELECT lim.name, lim.kind, lim.period, days.day, greatest(0, (CASE"
 		"     WHEN lim.kind = 'gauge' THEN lim.cap * $2::float8 * (0.6 + 0.4 * random())"
 		"     WHEN lim.period = 'month' THEN lim.cap * $2::float8 / 30 * (0.5 + random())"
-		"     ELSE 50 + 500 * random() END)::bigint)"
-		"   FROM lim, days"
-		"   ON CONFLICT (tenant_id, meter, day) DO NOTHING RETURNING 1)"
-		" INSERT INTO usage_gauges (tenant_id, meter, value)"
-		"   SELECT app.tenant(), lim.name, (lim.cap * $2::float8)::bigint FROM lim WHERE lim.kind = 'gauge'"
+		"     ELSE 50 + 500 * random() END)::bigint) AS q"
+		"   FROM lim, days),"
+		" daily AS (INSERT INTO usage_daily (tenant_id, meter, day, quantity, observed_at)"
+		"   SELECT app.tenant(), name, day, q, CASE WHEN kind = 'gauge' THEN day::timestamp AT TIME ZONE 'UTC' END"
+		"   FROM gen ON CONFLICT (tenant_id, meter, day) DO NOTHING RETURNING meter, day, quantity),"
+		" periods AS (INSERT INTO usage_periods (tenant_id, meter, period_start, quantity)"
+		"   SELECT app.tenant(), d.meter, CASE WHEN lim.period = 'month'"
+		"     THEN date_trunc('month', d.day)::date ELSE d.day END, sum(d.quantity)"
+		"   FROM daily d JOIN lim ON lim.name = d.meter WHERE lim.kind = 'counter' GROUP BY 1, 2, 3"
+		"   ON CONFLICT (tenant_id, meter, period_start) DO NOTHING RETURNING 1)"
+		" INSERT INTO usage_gauges (tenant_id, meter, value, observed_at)"
+		"   SELECT app.tenant(), lim.name, (lim.cap * $2::float8)::bigint, now() FROM lim WHERE lim.kind = 'gauge'"
 		"   ON CONFLICT (tenant_id, meter) DO NOTHING"
-		" RETURNING (SELECT count(*) FROM daily)", 2 },
+		" RETURNING (SELECT count(*) FROM daily) + (SELECT count(*) FROM periods)", 2 },
 
 	/* TenantInfoResponse of the tenant in context (user_role null for a superadmin non-member). */
 	[ST_TENANT_CURRENT] = { "tenant_current",
@@ -225,8 +231,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" 'invitations_pending', (SELECT count(*) FROM invitations WHERE tenant_id = t.id"
 		"   AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()),"
 		" 'audit_events_24h', (SELECT count(*) FROM audit_log WHERE tenant_id = t.id"
-		"   AND occurred_at > now() - interval '24 hours'),"
-		" 'usage', app.usage_now(t.id))"
+		"   AND occurred_at > now() - interval '24 hours'))"
 		" FROM tenants t WHERE t.id = app.tenant()", 0 },
 
 	/* ---- Members and invitations -------------------------------------- */
@@ -366,6 +371,181 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" SELECT coalesce((SELECT sum(hits) FROM rate_counters WHERE tenant_id = app.tenant()"
 		"   AND class = $1 AND window_start = w.ws AND shard <> $2::smallint), 0) + (SELECT hits FROM h),"
 		" w.max_requests, extract(epoch FROM w.ws)::bigint + w.window_seconds FROM w", 2 },
+
+	/* ---- Usage metering and billing ------------------------------------ */
+
+	/*
+	 * Every meter with the tenant's effective limit and usage now: $1 today,
+	 * $2 the first day of this month (UTC, computed by core/meter.c).
+	 * Columns: name, kind, period, unit, source, limit (-1 unlimited: a NULL
+	 * or -1 override or tier limit, or none), grace percent, used. Counters
+	 * read their period total, gauges their current value, users the
+	 * memberships; never the raw events.
+	 */
+	[ST_USAGE_METERS] = { "usage_meters",
+		"SELECT m.name, m.kind, m.period, m.unit, m.source,"
+		" coalesce(nullif(CASE WHEN o.meter IS NOT NULL THEN o.max_value ELSE tl.max_value END, -1), -1),"
+		" ti.grace_percent,"
+		" CASE WHEN m.source = 'memberships' THEN (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id)"
+		"   WHEN m.kind = 'gauge' THEN coalesce((SELECT value FROM usage_gauges g"
+		"     WHERE g.tenant_id = t.id AND g.meter = m.name), 0)"
+		"   ELSE coalesce((SELECT quantity FROM usage_periods p WHERE p.tenant_id = t.id AND p.meter = m.name"
+		"     AND p.period_start = CASE WHEN m.period = 'day' THEN $1::date ELSE $2::date END), 0) END"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier CROSS JOIN meters m"
+		" LEFT JOIN tier_limits tl ON tl.tier = t.tier AND tl.meter = m.name"
+		" LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.meter = m.name"
+		" WHERE t.id = app.tenant() ORDER BY m.name", 2 },
+	/*
+	 * Ingest a batch into the tenant in context, in one statement: raw
+	 * events (a known idempotency key is skipped), the daily rollup and
+	 * the period total of counters, the value of gauges (the latest
+	 * observation wins). $1 the events as a JSON array of {i (position),
+	 * k (key), m (meter), q (quantity), t (occurred_at), d (its UTC day),
+	 * p (its period start), g (gauge)}, $2 API key id or NULL. Rows:
+	 *   'c', meter, period start, new period total, added in this call
+	 *   'g', meter, NULL, new value, NULL, previous value
+	 *   'n', NULL, NULL, events accepted, NULL, NULL
+	 * Rows are written in key / meter order, so concurrent batches lock in
+	 * the same order and cannot deadlock; a batch repeating one key counts
+	 * its first occurrence only.
+	 */
+	[ST_USAGE_INGEST] = { "usage_ingest",
+		"WITH ev AS (SELECT DISTINCT ON (e.k) e.* FROM jsonb_to_recordset($1::jsonb)"
+		"   AS e(i int, k text, m text, q bigint, t timestamptz, d date, p date, g boolean) ORDER BY e.k, e.i),"
+		" ins AS (INSERT INTO usage_events (tenant_id, idempotency_key, meter, quantity, occurred_at, api_key_id)"
+		"   SELECT app.tenant(), k, m, q, t, $2::uuid FROM ev ORDER BY k"
+		"   ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING idempotency_key),"
+		" acc AS (SELECT ev.* FROM ev JOIN ins ON ins.idempotency_key = ev.k),"
+		" cadd AS (SELECT m, p, sum(q) AS added FROM acc WHERE NOT g GROUP BY m, p),"
+		" cday AS (INSERT INTO usage_daily (tenant_id, meter, day, quantity)"
+		"   SELECT app.tenant(), m, d, sum(q) FROM acc WHERE NOT g GROUP BY m, d ORDER BY m, d"
+		"   ON CONFLICT (tenant_id, meter, day) DO UPDATE SET quantity = usage_daily.quantity + EXCLUDED.quantity"
+		"   RETURNING 1),"
+		" cper AS (INSERT INTO usage_periods (tenant_id, meter, period_start, quantity)"
+		"   SELECT app.tenant(), m, p, added FROM cadd ORDER BY m, p"
+		"   ON CONFLICT (tenant_id, meter, period_start)"
+		"   DO UPDATE SET quantity = usage_periods.quantity + EXCLUDED.quantity"
+		"   RETURNING meter, period_start, quantity),"
+		" glast AS (SELECT DISTINCT ON (m) m, q, t FROM acc WHERE g ORDER BY m, t DESC, i DESC),"
+		" gold AS (SELECT meter, value FROM usage_gauges WHERE tenant_id = app.tenant()"
+		"   AND meter IN (SELECT m FROM glast)),"
+		" gday AS (INSERT INTO usage_daily (tenant_id, meter, day, quantity, observed_at)"
+		"   SELECT DISTINCT ON (m, d) app.tenant(), m, d, q, t FROM acc WHERE g ORDER BY m, d, t DESC, i DESC"
+		"   ON CONFLICT (tenant_id, meter, day) DO UPDATE SET quantity = EXCLUDED.quantity,"
+		"   observed_at = EXCLUDED.observed_at"
+		"   WHERE usage_daily.observed_at IS NULL OR usage_daily.observed_at <= EXCLUDED.observed_at"
+		"   RETURNING 1),"
+		" gset AS (INSERT INTO usage_gauges (tenant_id, meter, value, updated_at, observed_at)"
+		"   SELECT app.tenant(), m, q, now(), t FROM glast ORDER BY m"
+		"   ON CONFLICT (tenant_id, meter) DO UPDATE SET value = EXCLUDED.value, updated_at = now(),"
+		"   observed_at = EXCLUDED.observed_at WHERE usage_gauges.observed_at <= EXCLUDED.observed_at"
+		"   RETURNING meter, value)"
+		" SELECT 'c', cper.meter, cper.period_start::text, cper.quantity, cadd.added, NULL::bigint"
+		"   FROM cper JOIN cadd ON cadd.m = cper.meter AND cadd.p = cper.period_start"
+		" UNION ALL SELECT 'g', gset.meter, NULL, gset.value, NULL, coalesce(gold.value, 0)"
+		"   FROM gset LEFT JOIN gold ON gold.meter = gset.meter"
+		" UNION ALL SELECT 'n', NULL, NULL, (SELECT count(*) FROM ins),"
+		"   (SELECT count(*) FROM cday) + (SELECT count(*) FROM gday), NULL", 2 },
+	/*
+	 * Threshold notifications crossed by an ingestion, in its transaction:
+	 * $1 a JSON array of {m (meter), th (80|90|100), p (period start),
+	 * u (used), l (limit)}. The unique key keeps one per threshold, meter
+	 * and period, however many batches cross it.
+	 */
+	[ST_USAGE_OUTBOX] = { "usage_outbox",
+		"WITH o AS (INSERT INTO notification_outbox (tenant_id, meter, threshold, period_start, used, max_value)"
+		"   SELECT app.tenant(), m, th, p, u, l FROM jsonb_to_recordset($1::jsonb)"
+		"   AS x(m text, th int, p date, u bigint, l bigint)"
+		"   ON CONFLICT (tenant_id, meter, threshold, period_start) DO NOTHING RETURNING 1)"
+		" SELECT count(*) FROM o", 1 },
+	/* Wake `tenantryctl notify --follow` when the transaction commits. */
+	[ST_OUTBOX_WAKE] = { "outbox_wake",
+		"SELECT pg_notify('tenantry_outbox', '')", 0 },
+	/*
+	 * The daily rollup of the tenant in context for days $1..$2 (dates):
+	 * rows (meter, day index from $1, quantity), then one row per gauge
+	 * with index -1: its last value before $1 (carried into the month).
+	 */
+	[ST_USAGE_DAILY] = { "usage_daily",
+		"SELECT meter, day - $1::date, quantity FROM usage_daily"
+		" WHERE tenant_id = app.tenant() AND day BETWEEN $1::date AND $2::date"
+		" UNION ALL SELECT m.name, -1, (SELECT d.quantity FROM usage_daily d WHERE d.tenant_id = app.tenant()"
+		"   AND d.meter = m.name AND d.day < $1::date ORDER BY d.day DESC LIMIT 1)"
+		" FROM meters m WHERE m.kind = 'gauge'", 2 },
+	/* The tier's limits with the tenant's overrides applied, and the tier's features. */
+	[ST_TENANT_LIMITS] = { "tenant_limits",
+		"SELECT json_build_object('tenant_id', t.id, 'tier', t.tier, 'grace_percent', ti.grace_percent,"
+		" 'limits', app.limits(t.id, t.tier),"
+		" 'tier_limits', (SELECT coalesce(json_object_agg(tl.meter, nullif(tl.max_value, -1)"
+		"   ORDER BY tl.meter), '{}'::json) FROM tier_limits tl WHERE tl.tier = t.tier),"
+		" 'overrides', (SELECT coalesce(json_object_agg(o.meter, nullif(o.max_value, -1)"
+		"   ORDER BY o.meter), '{}'::json) FROM tenant_limit_overrides o WHERE o.tenant_id = t.id),"
+		" 'features', to_json(ti.features),"
+		" 'api_access', (ti.features && '{all,api_access}'::text[])"
+		"   AND coalesce((t.settings #>> '{features,api_access_enabled}')::boolean, true))"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier WHERE t.id = app.tenant()", 0 },
+	/* Billing description: $1 month (YYYY-MM), $2 its first day, $3 its last day. */
+	[ST_BILLING_TENANT] = { "billing_tenant",
+		"SELECT json_build_object('tenant_id', t.id, 'name', t.name, 'slug', t.slug, 'status', t.status,"
+		" 'tier', t.tier, 'tier_name', ti.display_name, 'price_plan', ti.price_plan,"
+		" 'period', json_build_object('month', $1::text, 'start', $2::text, 'end', $3::text),"
+		" 'grace_percent', ti.grace_percent, 'limits', app.limits(t.id, t.tier),"
+		" 'features', to_json(ti.features))"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier WHERE t.id = app.tenant()", 3 },
+	/*
+	 * Seats of the tenant in context: members, pending invitations other
+	 * than to $1 (email), the users limit (-1 none) and the grace percent.
+	 * Run after ST_TENANT_LOCK, so concurrent invitations and acceptances
+	 * count each other.
+	 */
+	[ST_INVITE_SEATS] = { "invite_seats",
+		"SELECT (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id),"
+		" (SELECT count(*) FROM invitations i WHERE i.tenant_id = t.id AND i.email <> $1"
+		"   AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()),"
+		" coalesce(nullif(CASE WHEN o.meter IS NOT NULL THEN o.max_value ELSE tl.max_value END, -1), -1),"
+		" ti.grace_percent"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier"
+		" LEFT JOIN tier_limits tl ON tl.tier = t.tier AND tl.meter = 'users'"
+		" LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.meter = 'users'"
+		" WHERE t.id = app.tenant()", 1 },
+
+	/* ---- Notification delivery (tenantryctl notify, as operator) ----------- */
+
+	/*
+	 * Claim up to $1 due notifications: each gets a lease (next attempt in
+	 * 5 minutes) and one more attempt, so a second notifier skips them.
+	 */
+	[ST_OUTBOX_CLAIM] = { "outbox_claim",
+		"UPDATE notification_outbox o SET attempts = o.attempts + 1,"
+		" next_attempt_at = now() + interval '5 minutes'"
+		" WHERE o.id IN (SELECT id FROM notification_outbox WHERE done_at IS NULL AND next_attempt_at <= now()"
+		"   ORDER BY next_attempt_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" RETURNING o.id, o.tenant_id, o.meter, o.threshold, o.period_start::text, o.used, o.max_value,"
+		" o.attempts, o.email_delivered_at IS NOT NULL, o.webhook_delivered_at IS NOT NULL, app.ts(o.created_at)", 1 },
+	/*
+	 * In the notification's tenant: name, slug, whether email is on, the
+	 * webhook URL, the owners' and admins' addresses (comma-separated),
+	 * the meter's unit.
+	 */
+	[ST_OUTBOX_CONTEXT] = { "outbox_context",
+		"SELECT t.name, t.slug, coalesce((t.settings #>> '{notifications,email_enabled}')::boolean, true),"
+		" t.settings #>> '{notifications,webhook_url}',"
+		" (SELECT string_agg(u.email, ', ' ORDER BY u.email) FROM tenant_users tu JOIN users u ON u.id = tu.user_id"
+		"   WHERE tu.tenant_id = t.id AND tu.role IN ('owner', 'admin')),"
+		" (SELECT unit FROM meters WHERE name = $1)"
+		" FROM tenants t WHERE t.id = app.tenant()", 1 },
+	/*
+	 * Record a delivery attempt of notification $1: $2 / $3 email / webhook
+	 * went out now, $4 nothing is left to send, $5 the error (or NULL),
+	 * $6 seconds until the next attempt.
+	 */
+	[ST_OUTBOX_MARK] = { "outbox_mark",
+		"UPDATE notification_outbox SET"
+		" email_delivered_at = CASE WHEN $2::boolean THEN coalesce(email_delivered_at, now()) ELSE email_delivered_at END,"
+		" webhook_delivered_at = CASE WHEN $3::boolean THEN coalesce(webhook_delivered_at, now()) ELSE webhook_delivered_at END,"
+		" done_at = CASE WHEN $4::boolean THEN now() END, last_error = $5,"
+		" next_attempt_at = now() + make_interval(secs => $6::int)"
+		" WHERE id = $1::bigint", 6 },
 
 	/* ---- Activity ------------------------------------------------------ */
 

@@ -51,6 +51,19 @@ enum stmt {
 	ST_SETTINGS_LOCK,
 	ST_SETTINGS_UPDATE,
 	ST_RATE_HIT,
+	/* Usage metering and billing. */
+	ST_USAGE_METERS,
+	ST_USAGE_INGEST,
+	ST_USAGE_OUTBOX,
+	ST_OUTBOX_WAKE,
+	ST_USAGE_DAILY,
+	ST_TENANT_LIMITS,
+	ST_BILLING_TENANT,
+	ST_INVITE_SEATS,
+	/* Notification delivery (tenantryctl notify). */
+	ST_OUTBOX_CLAIM,
+	ST_OUTBOX_CONTEXT,
+	ST_OUTBOX_MARK,
 	/* Activity. */
 	ST_ACTIVITY,
 	/* Audit log. */

@@ -16,6 +16,8 @@
 #define RF_IDENTITY     0x10   /* only an identity token will do (401 for a tenant token) */
 #define RF_SUSPENDED_OK 0x20   /* still served for a suspended tenant (read-only billing) */
 #define RF_OPT_AUTH     0x40   /* CAP_PUBLIC, but a credential, if sent, is verified and used */
+#define RF_EXPLICIT_CTX 0x80   /* the path alone is no context: below superadmin, a tenant
+                                  token or X-Tenant-ID must name the tenant (billing) */
 
 /*
  * prefetch validates the query string and queues read statements behind

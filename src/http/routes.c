@@ -29,6 +29,8 @@ const struct route routes[] = {
 	    api_tenant_patch },
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/stats", CAP_TENANT_READ, 0,
 	    api_tenant_stats_prefetch, api_tenant_stats },
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/quotas", CAP_TENANT_READ, 0,
+	    api_usage_prefetch, api_quotas },
 
 	/* The current tenant (context from a tenant token or X-Tenant-ID). */
 	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
@@ -37,6 +39,27 @@ const struct route routes[] = {
 	    api_settings_get_prefetch, api_settings_get },
 	{ HTTP_PUT,  "/api/v1/tenants/current/settings", CAP_TENANT_WRITE, RF_JSON | RF_TX,
 	    api_settings_put_prefetch, api_settings_put },
+	{ HTTP_GET,  "/api/v1/tenants/current/usage", CAP_TENANT_READ, 0,
+	    api_usage_prefetch, api_usage_current },
+	{ HTTP_GET,  "/api/v1/tenants/current/limits", CAP_TENANT_READ, 0,
+	    api_limits_prefetch, api_limits },
+
+	/* Usage ingestion: the tenant from a tenant token or X-Tenant-ID. */
+	{ HTTP_POST, "/api/v1/usage/events", CAP_USAGE_WRITE, RF_JSON | RF_TX,
+	    api_usage_prefetch, api_usage_ingest },
+
+	/*
+	 * Billing: the path names the tenant but is no context by itself
+	 * (RF_EXPLICIT_CTX); readable while the tenant is suspended.
+	 */
+	{ HTTP_GET,  "/admin/billing/me/usage", CAP_BILLING_READ, RF_SUSPENDED_OK,
+	    api_billing_usage_prefetch, api_billing_usage },
+	{ HTTP_GET,  "/admin/billing/tenants/{tenant}", CAP_BILLING_READ,
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_tenant_prefetch, api_billing_tenant },
+	{ HTTP_GET,  "/admin/billing/tenants/{tenant}/usage", CAP_BILLING_READ,
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_usage_prefetch, api_billing_usage },
+	{ HTTP_GET,  "/admin/billing/tenants/{tenant}/quota", CAP_BILLING_READ,
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_usage_prefetch, api_billing_quota },
 
 	/* Members and invitations. */
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/users", CAP_TENANT_READ, 0,
