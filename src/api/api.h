@@ -49,6 +49,7 @@ int  api_settings_get_prefetch(struct req *r, struct db_batch *b);
 int  api_settings_get(struct req *r, struct db_batch *pre);
 int  api_settings_put_prefetch(struct req *r, struct db_batch *b);
 int  api_settings_put(struct req *r, struct db_batch *pre);
+int  api_webhook_secret(struct req *r, struct db_batch *pre);
 
 /* Activity (activity.c). */
 int  api_activity_prefetch(struct req *r, struct db_batch *b);

@@ -4,6 +4,7 @@
 #include "auth/authz.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "core/webhook.h"
 #include "http/response.h"
 #include "http/validate.h"
 #include "http/worker.h"
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 /* ---- The settings schema (SPEC §5), as data ------------------------------------ */
 
@@ -527,4 +530,30 @@ api_settings_put(struct req *r, struct db_batch *pre)
 	}
 	etag(r, db_val(b.q[upd].res, 0, 1));
 	return api_send_pg_json(r, 200, b.q[upd].res);
+}
+
+/*
+ * GET /api/v1/tenants/{id}/webhook-secret (admin): 200 {secret, algorithm,
+ * header}: the key that signs this tenant's webhooks (X-Tenantry-Signature:
+ * sha256=<hex HMAC-SHA256 of the raw body>, keyed with the secret's text).
+ * Derived from the server secret and the tenant id, so it is stored nowhere
+ * and every worker and `tenantryctl notify` agree; it changes when the
+ * server secret is rotated. 401, 403, 404, 503.
+ */
+int
+api_webhook_secret(struct req *r, struct db_batch *pre)
+{
+	struct json_object *o;
+	char key[64];
+
+	(void)pre;
+	if (!core_webhook_key(r->w->cfg.jwt_secret, r->w->cfg.jwt_secret_len, r->tenant.id, key))
+		return http_error_default(r, 500);
+	http_header(r, "Cache-Control", "no-store");
+	o = json_object_new_object();
+	json_object_object_add(o, "secret", json_object_new_string(key));
+	json_object_object_add(o, "algorithm", json_object_new_string("HMAC-SHA256"));
+	json_object_object_add(o, "header", json_object_new_string("X-Tenantry-Signature"));
+	OPENSSL_cleanse(key, sizeof(key));
+	return http_json(r, 200, o);
 }

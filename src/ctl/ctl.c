@@ -1,4 +1,4 @@
-/* ctl.c: tenantryctl, the operator CLI: migrate, create-user, create-tenant, add-member, seed-demo, version. */
+/* ctl.c: tenantryctl, the operator CLI: migrate, create-user, create-tenant, add-member, seed-demo, notify, version. */
 #include "config.h"
 
 #include <ctype.h>
@@ -19,19 +19,11 @@
 #include "core/util.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "ctl/ctl.h"
 #include "http/validate.h"
 
-/* Exit codes: 0 done, 1 failed, 2 usage error, 3 already exists. */
-enum { EX_DONE = 0, EX_FAIL = 1, EX_USAGE = 2, EX_EXISTS = 3 };
-
-struct ctl {
-	struct config cfg;
-	struct db    *db;
-	struct arena *a;
-};
-
-static int
-fail(const char *fmt, ...)
+int
+ctl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,7 +41,7 @@ ctl_open(struct ctl *c, bool need_secret)
 	char err[256];
 
 	if (!config_load(&c->cfg, need_secret, err, sizeof(err))) {
-		fail("%s", err);
+		ctl_fail("%s", err);
 		return false;
 	}
 	c->a = arena_new(64 * 1024);
@@ -64,14 +56,13 @@ ctl_close(struct ctl *c)
 	arena_free(c->a);
 }
 
-/* Run a batch as the operator (superadmin context), optionally in a tenant. */
-static enum db_status
+enum db_status
 ctl_exec(struct ctl *c, struct db_batch *b)
 {
 	enum db_status st = db_exec(c->db, c->a, b, "tenantryctl");
 
 	if (st != DB_OK && st != DB_CONFLICT)
-		fail("database error (%s)%s", b->sqlstate[0] ? b->sqlstate : "no connection",
+		ctl_fail("database error (%s)%s", b->sqlstate[0] ? b->sqlstate : "no connection",
 		    st == DB_UNAVAILABLE ? ": is PostgreSQL running and the schema migrated?" : "");
 	return st;
 }
@@ -118,7 +109,7 @@ cmd_migrate(int argc, char **argv)
 	if (url == NULL || *url == '\0')
 		url = getenv("TENANTRY_DATABASE_URL");
 	if (url == NULL || *url == '\0')
-		return fail("set TENANTRY_MIGRATE_DATABASE_URL (or TENANTRY_DATABASE_URL)");
+		return ctl_fail("set TENANTRY_MIGRATE_DATABASE_URL (or TENANTRY_DATABASE_URL)");
 	return db_migrate(url, dir && *dir ? dir : "sql", stdout);
 }
 
@@ -184,12 +175,12 @@ cmd_create_user(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (email == NULL || name == NULL || *name == '\0' || strlen(name) > 100)
-		return fail("create-user needs a valid --email and a --name of 1-100 characters");
+		return ctl_fail("create-user needs a valid --email and a --name of 1-100 characters");
 	if ((pw = read_password()) == NULL || strlen(pw) < AUTH_PASSWORD_MIN)
-		return fail("the password (first line of stdin) must have at least %d characters",
+		return ctl_fail("the password (first line of stdin) must have at least %d characters",
 		    AUTH_PASSWORD_MIN);
 	if (!auth_password_hash(pw, strlen(pw), hash))
-		return fail("hashing the password failed");
+		return ctl_fail("hashing the password failed");
 	rc = user_create(c, email, name, hash, superadmin, id);
 	if (rc == EX_EXISTS) {
 		fprintf(stderr, "tenantryctl: user %s already exists (%s)%s\n", email, id,
@@ -281,15 +272,15 @@ cmd_create_tenant(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (name == NULL || strlen(name) < 3 || strlen(name) > 100)
-		return fail("create-tenant needs a --name of 3-100 characters");
+		return ctl_fail("create-tenant needs a --name of 3-100 characters");
 	if (slug[0] == '\0')
 		core_slugify(name, slug);
 	if (!core_slug_valid(slug, strlen(slug)))
-		return fail("the slug must be lower-case letters, digits and '-' (1-63)");
+		return ctl_fail("the slug must be lower-case letters, digits and '-' (1-63)");
 	if (owner != NULL) {
 		db_add(&b, ST_USER_ID_BY_EMAIL, 1, owner);
 		if (ctl_exec(c, &b) != DB_OK || db_val(b.q[0].res, 0, 0) == NULL)
-			return fail("no user with email %s (create it first)", owner);
+			return ctl_fail("no user with email %s (create it first)", owner);
 		snprintf(uid, sizeof(uid), "%s", db_val(b.q[0].res, 0, 0));
 	}
 	rc = tenant_create(c, name, slug, tier, id);
@@ -329,14 +320,14 @@ cmd_add_member(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (tenant == NULL || email == NULL || auth_role_parse(role) == ROLE_NONE)
-		return fail("add-member needs --tenant, a valid --email and --role owner|admin|member|viewer");
+		return ctl_fail("add-member needs --tenant, a valid --email and --role owner|admin|member|viewer");
 	if (!tenant_find(c, tenant, tid))
-		return fail("no tenant %s", tenant);
+		return ctl_fail("no tenant %s", tenant);
 	db_add(&b, ST_USER_ID_BY_EMAIL, 1, email);
 	if (ctl_exec(c, &b) != DB_OK || (uid = db_val(b.q[0].res, 0, 0)) == NULL)
-		return fail("no user with email %s", email);
+		return ctl_fail("no user with email %s", email);
 	if (member_add(c, tid, uid, role) != EX_DONE)
-		return fail("could not add the member (does the tenant exist?)");
+		return ctl_fail("could not add the member (does the tenant exist?)");
 	printf("%s is %s of %s\n", email, role, tid);
 	return EX_DONE;
 }
@@ -432,7 +423,7 @@ seed_bulk(struct ctl *c, const char *hash, int n, int m, int months, const char 
 	int rc = EX_DONE;
 
 	if (tokens != NULL && (tf = fopen(tokens, "w")) == NULL)
-		return fail("cannot write %s", tokens);
+		return ctl_fail("cannot write %s", tokens);
 	for (int t = 0; t < n && rc == EX_DONE; t++) {
 		char name[64], slug[64], tid[UUID_LEN + 1], pick[UUID_LEN + 1] = "";
 		int r;
@@ -462,7 +453,7 @@ seed_bulk(struct ctl *c, const char *hash, int n, int m, int months, const char 
 			    time(NULL), 24 * 3600);
 
 			if (tok == NULL)
-				rc = fail("issuing a token failed");
+				rc = ctl_fail("issuing a token failed");
 			else
 				fprintf(tf, "%s %s\n", tid, tok);
 			free(tok);
@@ -470,7 +461,7 @@ seed_bulk(struct ctl *c, const char *hash, int n, int m, int months, const char 
 		arena_reset(c->a);
 	}
 	if (tf != NULL && fclose(tf) != 0)
-		rc = fail("writing %s failed", tokens);
+		rc = ctl_fail("writing %s failed", tokens);
 	if (rc == EX_DONE)
 		printf("seeded %d tenants x %d members, %d months of usage%s%s\n", n, m, months,
 		    tokens ? "; tokens in " : "", tokens ? tokens : "");
@@ -490,9 +481,9 @@ cmd_seed_demo(struct ctl *c, int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "t:u:m:k:h", lo, NULL)) != -1) {
 		switch (o) {
-		case 't': if (!core_parse_i64(optarg, 1, 100000, &n)) return fail("--tenants: 1..100000"); break;
-		case 'u': if (!core_parse_i64(optarg, 1, 10000, &m)) return fail("--users: 1..10000"); break;
-		case 'm': if (!core_parse_i64(optarg, 0, 36, &months)) return fail("--months: 0..36"); break;
+		case 't': if (!core_parse_i64(optarg, 1, 100000, &n)) return ctl_fail("--tenants: 1..100000"); break;
+		case 'u': if (!core_parse_i64(optarg, 1, 10000, &m)) return ctl_fail("--users: 1..10000"); break;
+		case 'm': if (!core_parse_i64(optarg, 0, 36, &months)) return ctl_fail("--months: 0..36"); break;
 		case 'k': tokens = optarg; break;
 		default:
 			printf("usage: tenantryctl seed-demo [--tenants N --users M --months K --tokens FILE]\n"
@@ -504,10 +495,10 @@ cmd_seed_demo(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (tokens != NULL && c->cfg.jwt_secret_len == 0)
-		return fail("--tokens needs TENANTRY_JWT_SECRET_FILE");
+		return ctl_fail("--tokens needs TENANTRY_JWT_SECRET_FILE");
 	/* Every seeded user shares one hash: hashing thousands would take minutes. */
 	if (!auth_password_hash(DEMO_PASSWORD, strlen(DEMO_PASSWORD), hash))
-		return fail("hashing failed");
+		return ctl_fail("hashing failed");
 	srand((unsigned)time(NULL));
 	if (n > 0)
 		return seed_bulk(c, hash, (int)n, (int)m, (int)months, tokens);
@@ -525,9 +516,11 @@ usage(FILE *f)
 	    "  create-tenant  create a tenant\n"
 	    "  add-member     add a user to a tenant with a role\n"
 	    "  seed-demo      demo workspaces, or a benchmark data set\n"
+	    "  notify         deliver usage notifications (email and webhooks)\n"
 	    "  version        print the version\n"
 	    "Environment: TENANTRY_DATABASE_URL, TENANTRY_MIGRATE_DATABASE_URL, TENANTRY_SQL_DIR,\n"
-	    "TENANTRY_JWT_SECRET_FILE (seed-demo --tokens).\n");
+	    "TENANTRY_JWT_SECRET_FILE (seed-demo --tokens, notify), TENANTRY_SENDMAIL,\n"
+	    "TENANTRY_WEBHOOK_CA_FILE, TENANTRY_WEBHOOK_ALLOW_PRIVATE (notify).\n");
 }
 
 int
@@ -557,7 +550,8 @@ main(int argc, char **argv)
 		return cmd_migrate(argc, argv);
 
 	if (strcmp(cmd, "create-user") != 0 && strcmp(cmd, "create-tenant") != 0 &&
-	    strcmp(cmd, "add-member") != 0 && strcmp(cmd, "seed-demo") != 0) {
+	    strcmp(cmd, "add-member") != 0 && strcmp(cmd, "seed-demo") != 0 &&
+	    strcmp(cmd, "notify") != 0) {
 		fprintf(stderr, "tenantryctl: unknown command %s\n", cmd);
 		usage(stderr);
 		return EX_USAGE;
@@ -565,7 +559,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			goto dispatch;   /* help needs no database */
-	if (!ctl_open(&c, false))
+	if (!ctl_open(&c, strcmp(cmd, "notify") == 0))   /* notify signs webhooks */
 		return EX_FAIL;
 dispatch:
 	if (c.a == NULL && (c.a = arena_new(4096)) == NULL)
@@ -576,6 +570,8 @@ dispatch:
 		rc = cmd_create_tenant(&c, argc, argv);
 	else if (strcmp(cmd, "add-member") == 0)
 		rc = cmd_add_member(&c, argc, argv);
+	else if (strcmp(cmd, "notify") == 0)
+		rc = cmd_notify(&c, argc, argv);
 	else
 		rc = cmd_seed_demo(&c, argc, argv);
 	ctl_close(&c);

@@ -31,6 +31,8 @@ const struct route routes[] = {
 	    api_tenant_stats_prefetch, api_tenant_stats },
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/quotas", CAP_TENANT_READ, 0,
 	    api_usage_prefetch, api_quotas },
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/webhook-secret", CAP_TENANT_SENSITIVE, 0,
+	    NULL, api_webhook_secret },
 
 	/* The current tenant (context from a tenant token or X-Tenant-ID). */
 	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
