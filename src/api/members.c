@@ -50,16 +50,24 @@ static int
 seats_check(struct req *r, const PGresult *res, long long seats)
 {
 	long long limit = db_i64(res, 0, 2), cap;
+	struct json_object *d, *e;
 
 	if (db_rows(res) != 1 || db_val(res, 0, 2) == NULL || limit < 0)
 		return 0;
 	cap = core_meter_hard_cap(limit, (int)db_i64(res, 0, 3));
 	if (seats <= cap)
 		return 0;
+	/* The same detail shape as a refused usage batch. */
+	d = json_object_new_array();
+	e = api_detail_obj("users", "is at its limit");
+	json_object_object_add(e, "meter", json_object_new_string("users"));
+	json_object_object_add(e, "limit", json_object_new_int64(limit));
+	json_object_object_add(e, "used", json_object_new_int64(seats - 1));
+	json_object_object_add(e, "requested", json_object_new_int64(1));
+	json_object_array_add(d, e);
 	return http_error_details(r, 429, "usage_limit_exceeded",
 	    arena_printf(r->a, "this workspace's plan allows %lld users (members and pending "
-		"invitations); remove a member or revoke an invitation, or upgrade the plan", cap),
-	    api_detail("users", "is at its limit"));
+		"invitations); remove a member or revoke an invitation, or upgrade the plan", cap), d);
 }
 
 /* ---- list ------------------------------------------------------------------- */
