@@ -56,7 +56,8 @@ apt_ensure() {
     fi
 }
 
-# node + npm for the browser tests.  Whatever provides `node` and `npm` is
+# node + npm for the browser tests and the API tests' webhook receiver
+# (tests/api/webhook-receiver.js).  Whatever provides `node` and `npm` is
 # fine (Debian's nodejs + npm, or a vendor nodejs that bundles npm -- then
 # installing Debian's npm would conflict, so look at commands, not packages).
 node_ensure() {

@@ -87,8 +87,12 @@ settings_url_ok(const char *s)
 {
 	const char *host = s + 8, *end;
 	size_t n = strlen(s), hl;
+	struct webhook_url wu;
 
 	if (n > URL_MAX || strncasecmp(s, "https://", 8) != 0)   /* schemes are case-insensitive */
+		return false;
+	/* What the notifier could not deliver to is refused here, in place, not at the first delivery. */
+	if (!core_webhook_url_parse(s, &wu))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == '"' ||
