@@ -10,6 +10,8 @@ function setup(thread)
 	table.insert(threads, thread)
 end
 
+wrk.headers["Content-Type"] = "application/json"
+
 function init(args)
 	run = tostring(os.time()) .. "-" .. tostring(math.random(1, 1e9))
 	n = 0
@@ -22,6 +24,6 @@ function request()
 		ev[i] = string.format('{"meter":"api_calls","quantity":1,"idempotency_key":"b%s-%d-%d-%d"}',
 			run, tid, n, i)
 	end
-	return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
-		'{"events":[' .. table.concat(ev, ",") .. ']}')
+	-- nil headers: wrk.headers, which hold the -H Authorization of bench/run
+	return wrk.format("POST", nil, nil, '{"events":[' .. table.concat(ev, ",") .. ']}')
 end

@@ -55,6 +55,14 @@ int  api_webhook_secret(struct req *r, struct db_batch *pre);
 int  api_activity_prefetch(struct req *r, struct db_batch *b);
 int  api_activity(struct req *r, struct db_batch *pre);
 
+/* API keys (keys.c). */
+int  api_key_list_prefetch(struct req *r, struct db_batch *b);
+int  api_key_list(struct req *r, struct db_batch *pre);
+int  api_key_feature_prefetch(struct req *r, struct db_batch *b);
+int  api_key_create(struct req *r, struct db_batch *pre);
+int  api_key_rotate(struct req *r, struct db_batch *pre);
+int  api_key_revoke(struct req *r, struct db_batch *pre);
+
 /* Usage and limits (usage.c). */
 int  api_usage_prefetch(struct req *r, struct db_batch *b);
 int  api_usage_current(struct req *r, struct db_batch *pre);

@@ -34,36 +34,62 @@ send_token(struct req *r, struct json_object *body, char *token)
 	return http_json(r, 200, body);
 }
 
+#define LOGIN_PAIR_MAX 10    /* failures of one (email, address) pair in 15 minutes */
+#define LOGIN_ADDR_MAX 100   /* failures of one address, any email, in 15 minutes */
+
+/* Columns of ST_LOGIN_GATE. */
+enum { G_PAIR, G_ADDR, G_RETRY };
+
 /*
  * 200 {access_token, token_type, expires_in, user, tenants}; 401 "invalid
  * email or password" for an unknown email and a wrong password alike, after
- * the same Argon2id work; 400 malformed body; 503.
+ * the same Argon2id work; 429 rate_limited with Retry-After once an (email,
+ * client address) pair failed 10 times in 15 minutes, or the address 100
+ * times (checked before the password, so a locked pair learns nothing,
+ * whether the email exists included); 400 malformed body; 503. A success
+ * clears the pair's failures.
  */
 int
 api_login(struct req *r, struct db_batch *pre)
 {
 	struct fval v[2];
-	struct db_batch b = { .retry = true };
-	const char *email, *uid = NULL, *hash = NULL;
+	struct db_batch b = { .retry = true }, f = { 0 };
+	const char *email, *who, *uid = NULL, *hash = NULL, *now, *client = r->client ? r->client : "-";
 	struct json_object *me, *user, *tenants, *body;
 	enum db_status st;
 	bool ok;
-	int rc;
+	int rc, gate, look = -1;
 
 	if ((rc = http_fields(r, login_fields, 2, v)) != 0)
 		return rc;
 	/* A malformed email is just an unknown one: same answer, same cost. */
 	email = http_email_normalize(r->a, v[0].s);
-	if (email != NULL) {
-		db_add(&b, ST_USER_LOGIN, 1, email);
-		if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
-			return api_db_fail(r, st);
-		uid = db_val(b.q[0].res, 0, 0);
-		hash = db_val(b.q[0].res, 0, 1);
+	who = email ? email : v[0].s;   /* what the failure counter is keyed on */
+	now = arena_printf(r->a, "%lld", (long long)time(NULL));
+	gate = db_add(&b, ST_LOGIN_GATE, 3, who, client, now);
+	if (email != NULL)
+		look = db_add(&b, ST_USER_LOGIN, 1, email);
+	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
+		return api_db_fail(r, st);
+	if (db_i64(b.q[gate].res, 0, G_PAIR) >= LOGIN_PAIR_MAX ||
+	    db_i64(b.q[gate].res, 0, G_ADDR) >= LOGIN_ADDR_MAX) {
+		long long retry = db_i64(b.q[gate].res, 0, G_PAIR) >= LOGIN_PAIR_MAX ?
+		    db_i64(b.q[gate].res, 0, G_RETRY) : 900;
+
+		http_header(r, "Retry-After", arena_printf(r->a, "%lld", retry > 0 ? retry : 1));
+		return http_error(r, 429, "rate_limited", "too many failed sign-ins; try again later");
+	}
+	if (look >= 0) {
+		uid = db_val(b.q[look].res, 0, 0);
+		hash = db_val(b.q[look].res, 0, 1);
 	}
 	ok = auth_password_verify(uid ? hash : auth_password_dummy(), v[1].s, v[1].len);
-	if (!ok || uid == NULL)
+	if (!ok || uid == NULL) {
+		db_add(&f, ST_LOGIN_FAILED, 3, who, client, now);
+		if (db_exec(r->w->db, r->a, &f, r->request_id) != DB_OK)
+			log_warn(r->request_id, "login failure not counted");
 		return http_error(r, 401, "unauthenticated", "invalid email or password");
+	}
 
 	if (auth_password_needs_rehash(hash)) {
 		char nh[AUTH_HASH_MAX];
@@ -79,11 +105,12 @@ api_login(struct req *r, struct db_batch *pre)
 
 	memset(&b, 0, sizeof(b));
 	b.retry = true;
+	db_add(&b, ST_LOGIN_OK, 2, who, client);
 	db_add(&b, ST_CTX_USER, 1, uid);
 	db_add(&b, ST_ME, 0);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
-	if ((me = json_tokener_parse(db_val(b.q[1].res, 0, 0) ? db_val(b.q[1].res, 0, 0) : "")) == NULL)
+	if ((me = json_tokener_parse(db_val(b.q[2].res, 0, 0) ? db_val(b.q[2].res, 0, 0) : "")) == NULL)
 		return http_error_default(r, 500);
 	body = json_object_new_object();
 	if (json_object_object_get_ex(me, "user", &user))

@@ -32,6 +32,14 @@ api_send_pg_json(struct req *r, int status, const PGresult *res)
 void
 api_audit(const struct req *r, const char **p)
 {
+	if (r->who.cred == CRED_API_KEY) {
+		p[0] = "api_key";
+		p[1] = r->who.key_id;
+		p[2] = r->who.key_name;
+		p[3] = r->request_id;
+		p[4] = r->client;
+		return;
+	}
 	p[0] = "user";
 	p[1] = r->who.user_id;
 	p[2] = r->who.email;

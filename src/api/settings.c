@@ -435,16 +435,6 @@ if_match(const char *h)
 	return core_parse_i64(digits, 0, INT64_MAX, &v) ? v : -2;
 }
 
-static void
-rate_headers(struct req *r, long long limit, long long used, long long reset_epoch)
-{
-	long long left = limit - used, reset = reset_epoch - (long long)time(NULL);
-
-	http_header(r, "RateLimit-Limit", arena_printf(r->a, "%lld", limit));
-	http_header(r, "RateLimit-Remaining", arena_printf(r->a, "%lld", left > 0 ? left : 0));
-	http_header(r, "RateLimit-Reset", arena_printf(r->a, "%lld", reset > 0 ? reset : 0));
-}
-
 static const struct field put_fields[] = {
 	{ "name", FT_SECRET, false, 0, 1000 },   /* checked below: its errors are 422 */
 	{ "settings", FT_OBJECT, false, 0, 0 },
@@ -470,7 +460,7 @@ api_settings_put(struct req *r, struct db_batch *pre)
 	const char *p[8], *name = NULL, *ver = db_val(lock, 0, 2);
 	long long want = if_match(r->if_match);
 	enum db_status st;
-	int rc, rate, upd;
+	int rc, upd;
 
 	if ((rc = http_fields(r, put_fields, 2, v)) != 0)
 		return rc;
@@ -511,27 +501,12 @@ api_settings_put(struct req *r, struct db_batch *pre)
 	p[1] = json_object_to_json_string_ext(merged ? merged : current, JSON_C_TO_STRING_PLAIN);
 	p[2] = json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN);
 	api_audit(r, p + 3);
-	rate = db_add(&b, ST_RATE_HIT, 2, "settings_write", "0");
 	upd = db_addv(&b, ST_SETTINGS_UPDATE, 8, p);
 	st = db_exec(r->w->db, r->a, &b, r->request_id);
 	json_object_put(merged);
 	json_object_put(before);
 	if (st != DB_OK)
 		return api_db_fail(r, st);
-	if (db_rows(b.q[rate].res) == 1) {
-		long long hits = db_i64(b.q[rate].res, 0, 0);
-		long long limit = db_i64(b.q[rate].res, 0, 1);
-		long long reset = db_i64(b.q[rate].res, 0, 2);
-
-		rate_headers(r, limit, hits, reset);
-		if (hits > limit) {
-			/* The pipeline rolls back: nothing changed, not even the count. */
-			http_header(r, "Retry-After", arena_printf(r->a, "%lld",
-			    reset - (long long)time(NULL) > 0 ? reset - (long long)time(NULL) : 1));
-			return http_error(r, 429, "rate_limited",
-			    "at most 10 settings updates an hour; try again later");
-		}
-	}
 	etag(r, db_val(b.q[upd].res, 0, 1));
 	return api_send_pg_json(r, 200, b.q[upd].res);
 }

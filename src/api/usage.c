@@ -368,7 +368,8 @@ thresholds(struct json_object *out, const struct meter_row *m, const char *p, in
 
 /*
  * POST /api/v1/usage/events {events: [{meter, quantity, occurred_at?,
- * idempotency_key}]} (admin, in a tenant context): 202 {accepted,
+ * idempotency_key}]} (admin in a tenant context, or an API key with
+ * usage:write): 202 {accepted,
  * duplicates}. Counters add, gauges set (the latest occurred_at wins); a
  * repeated idempotency_key counts once. Raw events, daily rollups, period
  * totals and threshold notifications change in one transaction. 400 bad
@@ -413,7 +414,7 @@ api_usage_ingest(struct req *r, struct db_batch *pre)
 
 	if ((json = events_json(r, ev, n)) == NULL)
 		return http_error_default(r, 500);
-	db_add(&b, ST_USAGE_INGEST, 2, json, NULL);
+	db_add(&b, ST_USAGE_INGEST, 2, json, r->who.cred == CRED_API_KEY ? r->who.key_id : NULL);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
 

@@ -51,3 +51,27 @@ auth_cap_min_role(enum cap c)
 {
 	return c < CAP__COUNT ? caps[c].min_role : ROLE_NONE;
 }
+
+unsigned
+auth_scopes_parse(const char *s)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{ "read", SCOPE_READ }, { "write", SCOPE_WRITE }, { "usage:write", SCOPE_USAGE },
+	};
+	unsigned bits = 0;
+
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, " ");
+		unsigned bit = 0;
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n && strncmp(s, names[i].name, n) == 0)
+				bit = names[i].bit;
+		if (bit == 0)
+			return 0;
+		bits |= bit;
+		s += n;
+		s += strspn(s, " ");
+	}
+	return bits;
+}

@@ -20,6 +20,14 @@ enum cred {
 	CRED_NONE = 0,
 	CRED_IDENTITY,   /* JWT, aud tenantry:identity */
 	CRED_TENANT,     /* JWT, aud tenantry:tenant, carries tenant_id */
+	CRED_API_KEY,    /* Bearer tnt_...: one tenant, scopes, no user */
+};
+
+/* API key scopes (SPEC §2). */
+enum scope {
+	SCOPE_READ  = 1 << 0,   /* GETs */
+	SCOPE_WRITE = 1 << 1,   /* tenant writes but members and keys */
+	SCOPE_USAGE = 1 << 2,   /* usage:write: usage ingestion only */
 };
 
 /*
@@ -49,6 +57,11 @@ struct principal {
 	bool        superadmin;
 	const char *email;
 	const char *name;
+	/* API keys: the key row (id, name) and its scopes, from the database. */
+	char        key_hash[65];
+	const char *key_id;
+	const char *key_name;
+	unsigned    scopes;
 };
 
 /* The tenant a request acts on, with the caller's role there. */
@@ -61,6 +74,9 @@ struct tenant_ctx {
 	const char *status;
 	enum role   role;     /* ROLE_NONE for a superadmin who is not a member */
 };
+
+/* "read write usage:write" (space-separated, from the database) -> enum scope bits; 0 if unknown. */
+unsigned    auth_scopes_parse(const char *s);
 
 const char *auth_role_name(enum role r);
 /* ROLE_NONE for an unknown name. */

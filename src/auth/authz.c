@@ -1,18 +1,27 @@
 /* authz.c: the one authorisation function: principal -> tenant context -> role -> capability. */
 #include "auth/authz.h"
+#include "auth/apikey.h"
 #include "auth/jwt.h"
 #include "core/log.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/worker.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Columns of ST_CTX_TENANT_ID / ST_CTX_TENANT_SLUG. */
 enum { C_USER_FOUND, C_EMAIL, C_USER_NAME, C_SUPERADMIN, C_TENANT_FOUND, C_TENANT_ID,
        C_SLUG, C_TENANT_NAME, C_TIER, C_STATUS, C_ROLE };
+/* Columns of ST_CTX_KEY and ST_CTX_KEY_TENANT. */
+enum { K_ID, K_NAME, K_SCOPES, K_EXPIRED, K_REVOKED, K_TENANT, K_HASH };
+enum { KT_FOUND, KT_ID, KT_SLUG, KT_NAME, KT_TIER, KT_STATUS, KT_API_ACCESS };
+/* Columns of ST_RATE_TAKE. */
+enum { R_TAKEN, R_LIMIT, R_SECS, R_START, R_HITS };
+#define RATE_SHARDS 16
 
 static int
 unauth(struct req *r, const char *why)
@@ -39,6 +48,17 @@ read_credentials(struct req *r)
 	h += 7;
 	while (*h == ' ')
 		h++;
+	if (strncmp(h, APIKEY_PREFIX, 4) == 0) {
+		/* The checksum turns a mistyped or made-up key away without a database lookup. */
+		if (!auth_apikey_valid(h)) {
+			log_info(r->request_id, "API key refused: malformed or bad checksum");
+			return unauth(r, "the API key is not valid");
+		}
+		if (!auth_apikey_hash(h, r->who.key_hash))
+			return http_error_default(r, 500);
+		r->who.cred = CRED_API_KEY;
+		return 0;
+	}
 	jr = auth_jwt_verify(&r->w->jwt, h, time(NULL), &c);
 	if (jr != JWT_OK) {
 		/* The reason goes to the log (never the token); the client learns less. */
@@ -126,15 +146,128 @@ cap_needs_tenant(enum cap c)
 	return auth_cap_min_role(c) != ROLE_NONE;
 }
 
+/*
+ * Routes an API key may ever reach (its scopes are checked later): tenant
+ * reads and billing, tenant writes, usage ingestion, and /me. Never
+ * members, keys, sensitive settings, superadmin routes or the dashboard.
+ */
+static bool
+key_route_ok(const struct route *rt)
+{
+	switch (rt->cap) {
+	case CAP_TENANT_READ:
+	case CAP_BILLING_READ:
+	case CAP_TENANT_WRITE:
+	case CAP_USAGE_WRITE:
+		return !(rt->flags & RF_TENANT_BODY);
+	case CAP_PRINCIPAL:
+		return (rt->flags & RF_TENANT_OPT) != 0;
+	default:
+		return false;
+	}
+}
+
+/* The rate-limit class a route's requests count in (SPEC §5); NULL: not limited here. */
+static const char *
+rate_class(const struct route *rt)
+{
+	bool read = (rt->method & (HTTP_GET | HTTP_HEAD)) != 0;
+
+	if (rt->flags & RF_TENANT_BODY)
+		return NULL;   /* tenant-token: a sign-in step, not tenant traffic */
+	if (rt->flags & RF_RATE_USAGE)
+		return "usage";
+	if (rt->flags & RF_RATE_SETTINGS)
+		return read ? "settings_read" : "settings_write";
+	return read ? "read" : "write";
+}
+
+/* Queue the rate-limit statements of class cls; the index of RATE_TAKE, or -1. */
+static int
+rate_queue(struct req *r, struct db_batch *b, const char *cls)
+{
+	const char *now = arena_printf(r->a, "%lld", (long long)time(NULL));
+	const char *shard = arena_printf(r->a, "%d", (int)(getpid() % RATE_SHARDS));
+
+	if (now == NULL || shard == NULL || db_add(b, ST_RATE_INIT, 2, cls, now) < 0)
+		return -1;
+	return db_add(b, ST_RATE_TAKE, 3, cls, now, shard);
+}
+
+/*
+ * RateLimit-* headers from a RATE_TAKE result, and 429 rate_limited with
+ * Retry-After when the window is used up. 0 when the request may go on
+ * (also when the tenant's tier does not limit the class).
+ */
+static int
+rate_verdict(struct req *r, const PGresult *res)
+{
+	struct rate_window w;
+
+	if (db_rows(res) != 1)
+		return 0;
+	w = auth_rate_window(time(NULL), db_i64(res, 0, R_LIMIT), db_i64(res, 0, R_SECS),
+	    db_i64(res, 0, R_HITS));
+	http_header(r, "RateLimit-Limit", arena_printf(r->a, "%lld", w.limit));
+	http_header(r, "RateLimit-Remaining", arena_printf(r->a, "%lld", w.remaining));
+	http_header(r, "RateLimit-Reset", arena_printf(r->a, "%lld", w.reset));
+	if (db_bool(res, 0, R_TAKEN))
+		return 0;
+	http_header(r, "Retry-After", arena_printf(r->a, "%lld", w.reset > 0 ? w.reset : 1));
+	return http_error(r, 429, "rate_limited",
+	    "this workspace made too many requests of this kind; try again after Retry-After seconds");
+}
+
+/*
+ * The API key half of authorisation, after the batch ran: the key exists,
+ * is neither revoked nor expired, its tenant allows API access and agrees
+ * with the tenant the request names (id or slug). 0, or the error sent.
+ */
+static int
+key_context(struct req *r, const struct db_batch *b, const char *tid, const char *slug)
+{
+	const PGresult *k = b->q[1].res, *t = b->q[2].res;
+	const char *stored;
+
+	if (db_rows(k) != 1 || (stored = db_val(k, 0, K_HASH)) == NULL ||
+	    !core_ct_equal(stored, r->who.key_hash, 64)) {
+		log_info(r->request_id, "API key refused: unknown");
+		return unauth(r, "the API key is not valid");
+	}
+	if (db_bool(k, 0, K_REVOKED))
+		return unauth(r, "the API key has been revoked");
+	if (db_bool(k, 0, K_EXPIRED))
+		return unauth(r, "the API key has expired");
+	if (!db_bool(t, 0, KT_FOUND))
+		return unauth(r, "the API key is not valid");
+	r->who.key_id = db_val(k, 0, K_ID);
+	r->who.key_name = db_val(k, 0, K_NAME);
+	r->who.scopes = auth_scopes_parse(db_val(k, 0, K_SCOPES));
+	if ((tid != NULL && strcmp(tid, db_val(t, 0, KT_ID)) != 0) ||
+	    (slug != NULL && strcmp(slug, db_val(t, 0, KT_SLUG)) != 0))
+		return http_error(r, 403, "tenant_mismatch", "this API key belongs to another tenant");
+	if (!db_bool(t, 0, KT_API_ACCESS))
+		return http_error(r, 403, "feature_not_available",
+		    "API access is not enabled for this workspace (plan or features.api_access_enabled)");
+	r->tenant.present = true;
+	memcpy(r->tenant.id, db_val(t, 0, KT_ID), UUID_LEN + 1);
+	r->tenant.slug = db_val(t, 0, KT_SLUG);
+	r->tenant.name = db_val(t, 0, KT_NAME);
+	r->tenant.tier = db_val(t, 0, KT_TIER);
+	r->tenant.status = db_val(t, 0, KT_STATUS);
+	r->tenant.role = ROLE_NONE;
+	return 0;
+}
+
 int
 auth_authorize(struct req *r, struct db_batch *b)
 {
 	const struct route *rt = r->route;
-	const char *tid = NULL, *slug = NULL;
+	const char *tid = NULL, *slug = NULL, *cls;
 	const PGresult *ctx;
 	enum db_status ds;
 	enum role need;
-	int st;
+	int st, take = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->begin = (rt->flags & RF_TX) != 0;
@@ -152,28 +285,53 @@ auth_authorize(struct req *r, struct db_batch *b)
 	if (r->who.cred == CRED_NONE)
 		return unauth(r, "authentication required");
 	if ((rt->flags & RF_IDENTITY) && r->who.cred != CRED_IDENTITY)
-		return unauth(r, "this route needs an identity token, not a tenant-scoped one");
+		return unauth(r, r->who.cred == CRED_API_KEY ? "this route needs an identity token, not an API key"
+		    : "this route needs an identity token, not a tenant-scoped one");
+	if (r->who.cred == CRED_API_KEY && !key_route_ok(rt))
+		return http_error(r, 403, "permission_denied",
+		    "API keys cannot do this (members, API keys, sensitive settings and operator routes need a user)");
 	if ((st = tenant_candidates(r, &tid, &slug)) != 0)
 		return st;
-	if (cap_needs_tenant(rt->cap) && tid == NULL && slug == NULL)
+	if (cap_needs_tenant(rt->cap) && tid == NULL && slug == NULL && r->who.cred != CRED_API_KEY)
 		return http_error(r, 400, "tenant_context_required",
 		    "name a tenant: a tenant-scoped token, the path, or X-Tenant-ID");
 	if (!cap_needs_tenant(rt->cap) && !(rt->flags & (RF_TENANT_OPT | RF_TENANT_BODY)))
 		tid = slug = NULL;
-	db_add(b, ST_CTX_USER, 1, r->who.user_id);
-	if (slug != NULL)
-		db_add(b, ST_CTX_TENANT_SLUG, 1, slug);
-	else
-		db_add(b, ST_CTX_TENANT_ID, 1, tid);
+	if (r->who.cred == CRED_API_KEY) {
+		/* The key names its own tenant; tid and slug, if any, must agree (checked after). */
+		db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
+		db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
+		db_add(b, ST_CTX_KEY_TENANT, 0);
+	} else {
+		db_add(b, ST_CTX_USER, 1, r->who.user_id);
+		if (slug != NULL)
+			db_add(b, ST_CTX_TENANT_SLUG, 1, slug);
+		else
+			db_add(b, ST_CTX_TENANT_ID, 1, tid);
+	}
 run:
 	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0)
 		return st;
+	/*
+	 * Last in the batch, so a read holds its shard row only until the
+	 * batch commits; a write's count rolls back with a failed write.
+	 */
+	if (r->who.cred == CRED_API_KEY)
+		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
+	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
+	    (cls = rate_class(rt)) != NULL && (take = rate_queue(r, b, cls)) < 0)
+		return http_error_default(r, 500);
 	if (b->n == 0 && !b->begin)
 		return 0;
 	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
 		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
 	if (r->who.cred == CRED_NONE)
 		return 0;   /* public route, anonymous caller */
+	if (r->who.cred == CRED_API_KEY) {
+		if ((st = key_context(r, b, tid, slug)) != 0)
+			return st;
+		goto decide;
+	}
 
 	ctx = b->q[1].res;
 	if (!db_bool(ctx, 0, C_USER_FOUND))
@@ -204,7 +362,10 @@ run:
 		r->tenant.role = role;
 	}
 
+decide:
 	if (!auth_allows(r, rt->cap)) {
+		if (r->who.cred == CRED_API_KEY)
+			return http_error(r, 403, "permission_denied", "this API key's scopes do not allow this");
 		if (rt->cap == CAP_SUPERADMIN)
 			return http_error(r, 403, "permission_denied", "this needs a superadmin");
 		need = auth_cap_min_role(rt->cap);
@@ -216,7 +377,7 @@ run:
 	 * "act in this tenant": a member must also carry that tenant as their
 	 * context, so an identity token alone means superadmin is required.
 	 */
-	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred != CRED_TENANT &&
+	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred == CRED_IDENTITY &&
 	    r->x_tenant_id == NULL)
 		return http_error(r, 403, "permission_denied",
 		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
@@ -224,12 +385,25 @@ run:
 	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
 	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
 		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
-	return 0;
+	return take >= 0 ? rate_verdict(r, b->q[take].res) : 0;
 }
 
 bool
 auth_allows(const struct req *r, enum cap c)
 {
+	if (r->who.cred == CRED_API_KEY) {
+		/* A key acts by its scopes, in its own tenant only; never as a role. */
+		bool get = (r->method & (HTTP_GET | HTTP_HEAD)) != 0;
+
+		switch (c) {
+		case CAP_PRINCIPAL:    return true;
+		case CAP_TENANT_READ:
+		case CAP_BILLING_READ: return get && (r->who.scopes & SCOPE_READ);
+		case CAP_TENANT_WRITE: return !get && (r->who.scopes & SCOPE_WRITE);
+		case CAP_USAGE_WRITE:  return !get && (r->who.scopes & SCOPE_USAGE);
+		default:               return false;
+		}
+	}
 	switch (c) {
 	case CAP_PUBLIC:
 		return true;
@@ -246,6 +420,12 @@ auth_allows(const struct req *r, enum cap c)
 void
 auth_ctx_again(const struct req *r, struct db_batch *b)
 {
+	if (r->who.cred == CRED_API_KEY) {
+		db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
+		db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
+		db_add(b, ST_CTX_KEY_TENANT, 0);
+		return;
+	}
 	db_add(b, ST_CTX_USER, 1, r->who.user_id);
 	db_add(b, ST_CTX_TENANT_ID, 1, r->tenant.present ? r->tenant.id : NULL);
 }
@@ -253,8 +433,26 @@ auth_ctx_again(const struct req *r, struct db_batch *b)
 const PGresult *
 auth_pre(const struct db_batch *b, int i)
 {
-	/* With a principal, q[0] and q[1] are the authorisation context. */
-	int base = (b->n > 1 && b->q[0].st == ST_CTX_USER) ? 2 : 0;
+	/* With a principal, the batch starts with the authorisation context. */
+	int base = 0;
 
+	if (b->n > 1 && b->q[0].st == ST_CTX_USER)
+		base = 2;
+	else if (b->n > 2 && b->q[0].st == ST_CTX_KEY_HASH)
+		base = 3;
 	return (base + i < b->n) ? b->q[base + i].res : NULL;
+}
+
+struct rate_window
+auth_rate_window(long long now, long long limit, long long secs, long long hits)
+{
+	struct rate_window w = { .limit = limit };
+	long long start;
+
+	if (secs <= 0)
+		secs = 1;
+	start = now - ((now % secs) + secs) % secs;   /* floor, also for a clock before 1970 */
+	w.reset = start + secs - now;                /* 1..secs: never 0, the window is still open */
+	w.remaining = limit - hits > 0 ? limit - hits : 0;
+	return w;
 }

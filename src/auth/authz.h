@@ -13,10 +13,15 @@
  * transaction is open. Otherwise writes the error response and returns its
  * status:
  *   400 invalid_request (malformed X-Tenant-ID), tenant_context_required
- *   401 unauthenticated (no, bad, expired token; unknown user; wrong kind)
- *   403 permission_denied, tenant_mismatch, tenant_suspended
+ *   401 unauthenticated (no, bad, expired token or API key; revoked key;
+ *       unknown user; wrong kind)
+ *   403 permission_denied (role, scope, a route keys never reach),
+ *       tenant_mismatch, tenant_suspended, feature_not_available (API keys)
  *   404 tenant_not_found (superadmin naming a tenant that does not exist)
+ *   429 rate_limited (the tenant's window for the route's class is used up)
  *   503 unavailable (database)
+ * It also counts the request against the tenant's rate limit and sets the
+ * RateLimit-* headers when the tier limits the route's class.
  */
 int auth_authorize(struct req *r, struct db_batch *b);
 
@@ -35,5 +40,15 @@ void auth_ctx_again(const struct req *r, struct db_batch *b);
 
 /* The i-th prefetched result of a batch that auth_authorize ran. */
 const PGresult *auth_pre(const struct db_batch *b, int i);
+
+/*
+ * The RateLimit-* values of a fixed window of secs seconds at time now, for
+ * limit requests of which hits were made: remaining (never negative) and
+ * reset (seconds until the window ends: 1..secs).
+ */
+struct rate_window {
+	long long limit, remaining, reset;
+};
+struct rate_window auth_rate_window(long long now, long long limit, long long secs, long long hits);
 
 #endif

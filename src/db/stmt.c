@@ -58,6 +58,103 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/* $1 workspace slug. */
 	[ST_CTX_TENANT_SLUG] = { "ctx_tenant_slug", CTX_TENANT("t.slug = $1"), 1 },
 
+	/*
+	 * API keys (the credential "Bearer tnt_..."): $1 is the SHA-256 (hex) of
+	 * the key. CTX_KEY_HASH lets this transaction see that one key row (the
+	 * api_keys policy), CTX_KEY reads it and sets tenantry.tenant_id to its
+	 * tenant if it is neither revoked nor expired, CTX_KEY_TENANT reads that
+	 * tenant. No user is set: a key is not a person.
+	 */
+	[ST_CTX_KEY_HASH] = { "ctx_key_hash",
+		"SELECT set_config('tenantry.key_hash', $1, true)", 1 },
+	/* Columns: id, name, scopes (space-separated), expired, revoked, tenant id, stored hash (hex). */
+	[ST_CTX_KEY] = { "ctx_key",
+		"SELECT k.id, k.name, array_to_string(k.scopes, ' '),"
+		" k.expires_at IS NOT NULL AND k.expires_at <= now(), k.revoked_at IS NOT NULL AND k.revoked_at <= now(),"
+		" k.tenant_id, encode(k.key_hash, 'hex'),"
+		" set_config('tenantry.tenant_id', CASE WHEN (k.expires_at IS NULL OR k.expires_at > now())"
+		"   AND (k.revoked_at IS NULL OR k.revoked_at > now()) THEN k.tenant_id::text ELSE '' END, true)"
+		" FROM api_keys k WHERE k.key_hash = decode($1, 'hex')", 1 },
+	/* Columns: found, id, slug, name, tier, status, API access (tier feature and setting). */
+	[ST_CTX_KEY_TENANT] = { "ctx_key_tenant",
+		"SELECT t.id IS NOT NULL, t.id, t.slug, t.name, t.tier, t.status,"
+		" coalesce((ti.features && '{all,api_access}'::text[])"
+		"   AND coalesce((t.settings #>> '{features,api_access_enabled}')::boolean, true), false)"
+		" FROM (SELECT 1) one LEFT JOIN tenants t ON t.id = app.tenant()"
+		" LEFT JOIN tiers ti ON ti.name = t.tier", 0 },
+	/* last_used_at of the key $1 (hash, hex), at most once a minute: a hot key writes nothing per request. */
+	[ST_KEY_TOUCH] = { "key_touch",
+		"UPDATE api_keys SET last_used_at = now() WHERE key_hash = decode($1, 'hex')"
+		" AND tenant_id = app.tenant() AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", 1 },
+
+	/* ---- Rate limits ---------------------------------------------------- */
+
+	/*
+	 * The tenant's limit of class $1 in the window holding $2 (epoch
+	 * seconds): a CTE shared by RATE_INIT and RATE_TAKE. No row when the
+	 * tier is exempt or has no limit (-1) for the class.
+	 */
+#define RATE_WINDOW \
+		"WITH l AS (SELECT rl.max_requests AS lim, rl.window_seconds AS secs FROM tenants t" \
+		"   JOIN tiers ti ON ti.name = t.tier AND NOT ti.rate_exempt" \
+		"   JOIN tier_rate_limits rl ON rl.tier = t.tier AND rl.class = $1 AND rl.max_requests >= 0" \
+		"   WHERE t.id = app.tenant())," \
+		" w AS (SELECT lim, secs, to_timestamp($2::bigint - $2::bigint % secs) AS ws FROM l)"
+	/*
+	 * The first request of a window makes its 16 shard rows, each allowed
+	 * its share of the limit, and drops the tenant's older windows of the
+	 * class. Later requests find shard 0 and write nothing.
+	 */
+	[ST_RATE_INIT] = { "rate_init",
+		RATE_WINDOW ","
+		" fresh AS (SELECT w.* FROM w WHERE NOT EXISTS (SELECT 1 FROM rate_counters c"
+		"   WHERE c.tenant_id = app.tenant() AND c.class = $1 AND c.window_start = w.ws AND c.shard = 0)),"
+		" old AS (DELETE FROM rate_counters c USING fresh WHERE c.tenant_id = app.tenant()"
+		"   AND c.class = $1 AND c.window_start < fresh.ws RETURNING 1)"
+		" INSERT INTO rate_counters (tenant_id, class, window_start, shard, hits, allowance)"
+		" SELECT app.tenant(), $1, fresh.ws, s, 0, fresh.lim / 16 + CASE WHEN s < fresh.lim % 16 THEN 1 ELSE 0 END"
+		" FROM fresh, generate_series(0, 15) s ON CONFLICT DO NOTHING", 2 },
+	/*
+	 * Take one request of the allowance: the caller's shard $3 first, then
+	 * the next ones in turn; a shard found full after waiting for its lock
+	 * is skipped (READ COMMITTED rechecks hits < allowance), so the window
+	 * admits exactly the limit and refuses only when every shard is full.
+	 * Columns: taken, limit, window seconds, window start (epoch), hits in
+	 * the window (others' uncommitted ones not counted).
+	 */
+	[ST_RATE_TAKE] = { "rate_take",
+		RATE_WINDOW ","
+		" pick AS (SELECT c.shard FROM rate_counters c, w WHERE c.tenant_id = app.tenant() AND c.class = $1"
+		"   AND c.window_start = w.ws AND c.hits < c.allowance"
+		"   ORDER BY (c.shard - $3::int + 16) % 16 LIMIT 1 FOR UPDATE OF c),"
+		" hit AS (UPDATE rate_counters c SET hits = c.hits + 1 FROM w, pick WHERE c.tenant_id = app.tenant()"
+		"   AND c.class = $1 AND c.window_start = w.ws AND c.shard = pick.shard RETURNING 1)"
+		" SELECT (SELECT count(*) FROM hit) = 1, w.lim, w.secs, extract(epoch FROM w.ws)::bigint,"
+		"   (SELECT coalesce(sum(c.hits), 0) FROM rate_counters c WHERE c.tenant_id = app.tenant()"
+		"     AND c.class = $1 AND c.window_start = w.ws) + (SELECT count(*) FROM hit)"
+		" FROM w", 3 },
+	/*
+	 * Login failures of ($1 email, $2 client address) and of the address
+	 * alone in the 15 minutes before $3 (epoch seconds), counted in
+	 * one-minute buckets; and the seconds until the oldest bucket of the
+	 * pair leaves the window.
+	 */
+	[ST_LOGIN_GATE] = { "login_gate",
+		"SELECT coalesce(sum(failures) FILTER (WHERE email = $1), 0), coalesce(sum(failures), 0),"
+		" coalesce(extract(epoch FROM min(window_start) FILTER (WHERE email = $1))::bigint + 900 - $3::bigint, 0)"
+		" FROM login_failures WHERE client_addr = $2"
+		" AND window_start > to_timestamp($3::bigint - 900)", 3 },
+	/* One more failure of ($1, $2) in the minute of $3; old buckets of the pair go. */
+	[ST_LOGIN_FAILED] = { "login_failed",
+		"WITH old AS (DELETE FROM login_failures WHERE email = $1 AND client_addr = $2"
+		"   AND window_start <= to_timestamp($3::bigint - 900) RETURNING 1)"
+		" INSERT INTO login_failures (email, client_addr, window_start, failures)"
+		" VALUES ($1, $2, to_timestamp($3::bigint - $3::bigint % 60), 1)"
+		" ON CONFLICT (email, client_addr, window_start) DO UPDATE SET failures = login_failures.failures + 1", 3 },
+	/* A successful login forgets the pair's failures. */
+	[ST_LOGIN_OK] = { "login_ok",
+		"DELETE FROM login_failures WHERE email = $1 AND client_addr = $2", 2 },
+
 	/* ---- Users -------------------------------------------------------- */
 
 	/* $1 email (lower-cased). */
@@ -98,6 +195,15 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"    FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = u.id"
 		"    WHERE t.id = app.tenant()) END)"
 		" FROM users u WHERE u.id = app.user_id()", 0 },
+
+	/* The API key of this transaction (set by ctx_key_hash) and its tenant. */
+	[ST_ME_KEY] = { "me_key",
+		"SELECT json_build_object('kind', 'api_key', 'api_key', json_build_object('id', k.id,"
+		" 'name', k.name, 'prefix', k.prefix, 'scopes', k.scopes, 'created_at', app.ts(k.created_at),"
+		" 'expires_at', app.ts(k.expires_at)),"
+		" 'tenant', json_build_object('id', t.id, 'slug', t.slug, 'name', t.name))"
+		" FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+		" WHERE k.key_hash = decode(current_setting('tenantry.key_hash', true), 'hex') AND k.tenant_id = app.tenant()", 0 },
 
 	/* ---- Operator context (tenantryctl; SET_TENANT also for a new tenant) - */
 
@@ -350,28 +456,6 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   $3::jsonb, jsonb_build_object('name', upd.name, 'settings', upd.settings), $7, $8 FROM upd)"
 		" SELECT json_build_object('settings', upd.settings, 'updated_at', app.ts(upd.updated_at),"
 		"   'version', upd.version), upd.version FROM upd", 8 },
-	/*
-	 * Count one request of class $1 for the tenant in context, in the
-	 * tier's window for that class. Returns (hits in the window, the limit
-	 * or -1, window end as epoch seconds); no row when the tier is exempt
-	 * or has no limit for the class. Shard $2 spreads a busy tenant's
-	 * concurrent increments over several rows.
-	 */
-	[ST_RATE_HIT] = { "rate_hit",
-		"WITH l AS (SELECT rl.max_requests, rl.window_seconds FROM tenants t"
-		"   JOIN tiers ti ON ti.name = t.tier AND NOT ti.rate_exempt"
-		"   JOIN tier_rate_limits rl ON rl.tier = t.tier AND rl.class = $1 AND rl.max_requests >= 0"
-		"   WHERE t.id = app.tenant()),"
-		" w AS (SELECT l.*, to_timestamp(floor(extract(epoch FROM now()) / l.window_seconds)"
-		"   * l.window_seconds) AS ws FROM l),"
-		" h AS (INSERT INTO rate_counters (tenant_id, class, window_start, shard, hits)"
-		"   SELECT app.tenant(), $1, w.ws, $2::smallint, 1 FROM w"
-		"   ON CONFLICT (tenant_id, class, window_start, shard)"
-		"   DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits)"
-		" SELECT coalesce((SELECT sum(hits) FROM rate_counters WHERE tenant_id = app.tenant()"
-		"   AND class = $1 AND window_start = w.ws AND shard <> $2::smallint), 0) + (SELECT hits FROM h),"
-		" w.max_requests, extract(epoch FROM w.ws)::bigint + w.window_seconds FROM w", 2 },
-
 	/* ---- Usage metering and billing ------------------------------------ */
 
 	/*
@@ -546,6 +630,59 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" done_at = CASE WHEN $4::boolean THEN now() END, last_error = $5,"
 		" next_attempt_at = now() + make_interval(secs => $6::int)"
 		" WHERE id = $1::bigint", 6 },
+
+	/* ---- API keys ------------------------------------------------------ */
+
+#define KEY_JSON(k) \
+	"json_build_object('id', " k ".id, 'name', " k ".name, 'prefix', " k ".prefix, 'scopes', " k ".scopes," \
+	" 'created_at', app.ts(" k ".created_at), 'created_by', " k ".created_by," \
+	" 'last_used_at', app.ts(" k ".last_used_at), 'expires_at', app.ts(" k ".expires_at)," \
+	" 'revoked_at', app.ts(" k ".revoked_at))"
+	/* Keys of the tenant in context, newest first: $1 limit, $2 offset, $3 page. Never a hash. */
+	[ST_KEY_LIST] = { "key_list",
+		"SELECT json_build_object('api_keys', coalesce((SELECT json_agg(" KEY_JSON("p") " ORDER BY p.created_at DESC, p.id)"
+		"   FROM (SELECT * FROM api_keys WHERE tenant_id = app.tenant() ORDER BY created_at DESC, id"
+		"   LIMIT $1::int OFFSET $2::int) p), '[]'::json),"
+		" 'total', (SELECT count(*) FROM api_keys WHERE tenant_id = app.tenant()), 'page', $3::int, 'limit', $1::int)", 3 },
+	/*
+	 * A key of the tenant in context: $1 name, $2 scopes (text[] literal),
+	 * $3 display prefix, $4 hash (hex), $5 creator (user id), $6 expires_at
+	 * or NULL, $7 action (api_key.created / api_key.rotated), $8 JSON of the
+	 * audit row's "before" or NULL, $9..$13 audit. Returns the key as
+	 * created (without the secret).
+	 */
+	[ST_KEY_CREATE] = { "key_create",
+		"WITH k AS (INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_by, expires_at)"
+		"   VALUES (app.tenant(), $1, $3, decode($4, 'hex'), $2::text[], $5::uuid, $6::timestamptz) RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $9, $10::uuid, $11, $7, 'api_key', k.id::text, $8::jsonb,"
+		"   jsonb_build_object('name', k.name, 'prefix', k.prefix, 'scopes', k.scopes, 'expires_at', k.expires_at),"
+		"   $12, $13 FROM k)"
+		" SELECT json_build_object('id', k.id, 'name', k.name, 'prefix', k.prefix, 'scopes', k.scopes,"
+		"   'created_at', app.ts(k.created_at), 'expires_at', app.ts(k.expires_at)), k.id FROM k", 13 },
+	/*
+	 * Before a rotation: lock key $1 of the tenant in context and, if it is
+	 * still valid, end it in $2 seconds. Columns: name, scopes (text[]
+	 * literal), expires_at, the key's JSON before, whether it was valid.
+	 */
+	[ST_KEY_ROTATE] = { "key_rotate",
+		"WITH old AS (SELECT * FROM api_keys WHERE tenant_id = app.tenant() AND id = $1::uuid FOR UPDATE),"
+		" upd AS (UPDATE api_keys k SET revoked_at = now() + make_interval(secs => $2::int)"
+		"   FROM old WHERE k.id = old.id AND (old.revoked_at IS NULL OR old.revoked_at > now())"
+		"   AND (old.expires_at IS NULL OR old.expires_at > now()) RETURNING k.id)"
+		" SELECT old.name, old.scopes::text, app.ts(old.expires_at), " KEY_JSON("old") "::jsonb,"
+		"   EXISTS (SELECT 1 FROM upd) FROM old", 2 },
+	/* Revoke key $1 now (a pending rotation grace is cut short): $2..$6 audit. Rows: 1 if it was valid. */
+	[ST_KEY_REVOKE] = { "key_revoke",
+		"WITH r AS (UPDATE api_keys SET revoked_at = now() WHERE tenant_id = app.tenant() AND id = $1::uuid"
+		"   AND (revoked_at IS NULL OR revoked_at > now()) RETURNING *),"
+		" a AS (" AUDIT_INTO " SELECT app.tenant(), $2, $3::uuid, $4, 'api_key.revoked', 'api_key', r.id::text,"
+		"   jsonb_build_object('name', r.name, 'prefix', r.prefix, 'scopes', r.scopes), NULL, $5, $6 FROM r)"
+		" SELECT (SELECT count(*) FROM r), EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = app.tenant() AND id = $1::uuid)", 6 },
+	/* May the tenant in context have API keys? Its tier's feature and its own setting. */
+	[ST_KEY_FEATURE] = { "key_feature",
+		"SELECT coalesce((ti.features && '{all,api_access}'::text[])"
+		"   AND coalesce((t.settings #>> '{features,api_access_enabled}')::boolean, true), false)"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier WHERE t.id = app.tenant()", 0 },
 
 	/* ---- Activity ------------------------------------------------------ */
 

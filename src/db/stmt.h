@@ -8,12 +8,23 @@ enum stmt {
 	ST_CTX_USER,
 	ST_CTX_TENANT_ID,
 	ST_CTX_TENANT_SLUG,
+	ST_CTX_KEY_HASH,
+	ST_CTX_KEY,
+	ST_CTX_KEY_TENANT,
+	ST_KEY_TOUCH,
+	/* Rate limits. */
+	ST_RATE_INIT,
+	ST_RATE_TAKE,
+	ST_LOGIN_GATE,
+	ST_LOGIN_FAILED,
+	ST_LOGIN_OK,
 	/* Users. */
 	ST_USER_LOGIN,
 	ST_USER_SET_HASH,
 	ST_USER_CREATE,
 	ST_USER_ID_BY_EMAIL,
 	ST_ME,
+	ST_ME_KEY,
 	/* Operator context (tenantryctl): transaction-local settings. */
 	ST_AS_OPERATOR,
 	ST_SET_TENANT,
@@ -50,7 +61,6 @@ enum stmt {
 	ST_SETTINGS_GET,
 	ST_SETTINGS_LOCK,
 	ST_SETTINGS_UPDATE,
-	ST_RATE_HIT,
 	/* Usage metering and billing. */
 	ST_USAGE_METERS,
 	ST_USAGE_INGEST,
@@ -64,6 +74,12 @@ enum stmt {
 	ST_OUTBOX_CLAIM,
 	ST_OUTBOX_CONTEXT,
 	ST_OUTBOX_MARK,
+	/* API keys. */
+	ST_KEY_LIST,
+	ST_KEY_CREATE,
+	ST_KEY_ROTATE,
+	ST_KEY_REVOKE,
+	ST_KEY_FEATURE,
 	/* Activity. */
 	ST_ACTIVITY,
 	/* Audit log. */

@@ -40,6 +40,7 @@ principal_kind(const struct req *r)
 	switch (r->who.cred) {
 	case CRED_IDENTITY: return "identity_token";
 	case CRED_TENANT:   return "tenant_token";
+	case CRED_API_KEY:  return "api_key";
 	default:            return "anonymous";
 	}
 }

@@ -18,6 +18,8 @@
 #define RF_OPT_AUTH     0x40   /* CAP_PUBLIC, but a credential, if sent, is verified and used */
 #define RF_EXPLICIT_CTX 0x80   /* the path alone is no context: below superadmin, a tenant
                                   token or X-Tenant-ID must name the tenant (billing) */
+#define RF_RATE_SETTINGS 0x100 /* counts in settings_read / settings_write, not read / write */
+#define RF_RATE_USAGE   0x200  /* counts in the usage class */
 
 /*
  * prefetch validates the query string and queues read statements behind

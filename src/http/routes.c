@@ -37,17 +37,17 @@ const struct route routes[] = {
 	/* The current tenant (context from a tenant token or X-Tenant-ID). */
 	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
 	    api_tenant_current_prefetch, api_tenant_current },
-	{ HTTP_GET,  "/api/v1/tenants/current/settings", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/current/settings", CAP_TENANT_READ, RF_RATE_SETTINGS,
 	    api_settings_get_prefetch, api_settings_get },
-	{ HTTP_PUT,  "/api/v1/tenants/current/settings", CAP_TENANT_WRITE, RF_JSON | RF_TX,
-	    api_settings_put_prefetch, api_settings_put },
+	{ HTTP_PUT,  "/api/v1/tenants/current/settings", CAP_TENANT_WRITE,
+	    RF_JSON | RF_TX | RF_RATE_SETTINGS, api_settings_put_prefetch, api_settings_put },
 	{ HTTP_GET,  "/api/v1/tenants/current/usage", CAP_TENANT_READ, 0,
 	    api_usage_prefetch, api_usage_current },
 	{ HTTP_GET,  "/api/v1/tenants/current/limits", CAP_TENANT_READ, 0,
 	    api_limits_prefetch, api_limits },
 
 	/* Usage ingestion: the tenant from a tenant token or X-Tenant-ID. */
-	{ HTTP_POST, "/api/v1/usage/events", CAP_USAGE_WRITE, RF_JSON | RF_TX,
+	{ HTTP_POST, "/api/v1/usage/events", CAP_USAGE_WRITE, RF_JSON | RF_TX | RF_RATE_USAGE,
 	    api_usage_prefetch, api_usage_ingest },
 
 	/*
@@ -78,6 +78,16 @@ const struct route routes[] = {
 	    NULL, api_invite_revoke },
 	{ HTTP_POST, "/api/v1/invitations/accept", CAP_PUBLIC,
 	    RF_JSON | RF_TX | RF_OPT_AUTH | RF_IDENTITY, NULL, api_invite_accept },
+
+	/* API keys (never managed with an API key: see key_route_ok in authz.c). */
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/api-keys", CAP_KEYS_MANAGE, 0,
+	    api_key_list_prefetch, api_key_list },
+	{ HTTP_POST, "/api/v1/tenants/{tenant}/api-keys", CAP_KEYS_MANAGE, RF_JSON | RF_TX,
+	    api_key_feature_prefetch, api_key_create },
+	{ HTTP_POST, "/api/v1/tenants/{tenant}/api-keys/{uuid}/rotate", CAP_KEYS_MANAGE, RF_JSON | RF_TX,
+	    api_key_feature_prefetch, api_key_rotate },
+	{ HTTP_DELETE, "/api/v1/tenants/{tenant}/api-keys/{uuid}", CAP_KEYS_MANAGE, RF_TX,
+	    NULL, api_key_revoke },
 
 	/* Activity (the audit log). */
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/activity", CAP_BILLING_READ, 0,

@@ -276,6 +276,14 @@ check(struct req *r, const struct field *f, struct json_object *x, struct fval *
 			return "must be an object";
 		v->o = x;
 		return NULL;
+	case FT_ARRAY:
+		if (!json_object_is_type(x, json_type_array))
+			return "must be an array";
+		if ((long long)json_object_array_length(x) < f->min ||
+		    (long long)json_object_array_length(x) > f->max)
+			return "has too few or too many elements";
+		v->o = x;
+		return NULL;
 	default:
 		break;
 	}

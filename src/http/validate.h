@@ -17,6 +17,7 @@ enum field_type {
 	FT_BOOL,
 	FT_INT,      /* a JSON integer in min..max ("60" is not 60) */
 	FT_OBJECT,
+	FT_ARRAY,    /* min..max elements; the handler checks them */
 };
 
 struct field {
@@ -33,7 +34,7 @@ struct fval {
 	size_t              len;
 	long long           i;
 	bool                b;
-	struct json_object *o;     /* FT_OBJECT: borrowed from r->json */
+	struct json_object *o;     /* FT_OBJECT, FT_ARRAY: borrowed from r->json */
 };
 
 /*
