@@ -366,6 +366,10 @@ thresholds(struct json_object *out, const struct meter_row *m, const char *p, in
 	}
 }
 
+static const struct field ingest_fields[] = {
+	{ "events", FT_ARRAY, true, 1, EVENTS_MAX },
+};
+
 /*
  * POST /api/v1/usage/events {events: [{meter, quantity, occurred_at?,
  * idempotency_key}]} (admin in a tenant context, or an API key with
@@ -388,20 +392,14 @@ api_usage_ingest(struct req *r, struct db_batch *pre)
 	const PGresult *res;
 	const char *json;
 	int64_t t = (int64_t)time(NULL), accepted = 0;
-	int nm, n;
+	struct fval f;
+	int nm, n, rc;
 	enum db_status st;
 
-	json_object_object_foreach(r->json, key, val) {
-		(void)val;
-		if (strcmp(key, "events") != 0)
-			return http_error_details(r, 400, "invalid_request", "some fields are not valid",
-			    api_detail(key, "is not a known field"));
-	}
-	if (!json_object_object_get_ex(r->json, "events", &events) ||
-	    !json_object_is_type(events, json_type_array) ||
-	    (n = (int)json_object_array_length(events)) < 1 || n > EVENTS_MAX)
-		return http_error_details(r, 400, "invalid_request", "some fields are not valid",
-		    api_detail("events", "must be an array of 1 to 1000 events"));
+	if ((rc = http_fields(r, ingest_fields, 1, &f)) != 0)
+		return rc;
+	events = f.o;
+	n = (int)json_object_array_length(events);
 	if ((nm = api_usage_meters(r, auth_pre(pre, 0), &m)) < 0 ||
 	    (ev = arena_alloc(r->a, sizeof(*ev) * (size_t)n)) == NULL)
 		return http_error_default(r, 500);
