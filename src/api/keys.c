@@ -93,7 +93,6 @@ key_issue(struct req *r, const char *name, const char *scopes, const char *expir
 	}
 	json_object_object_add(body, "key", json_object_new_string(key));
 	OPENSSL_cleanse(key, sizeof(key));
-	http_header(r, "Cache-Control", "no-store");
 	return http_json(r, 201, body);
 }
 

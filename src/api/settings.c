@@ -33,6 +33,14 @@ struct skey {
 	const char *def;           /* default, as JSON */
 };
 
+/* Sensitive keys (SPEC §2): read and changed by people with a role of admin and up, never by API keys. */
+static bool
+sensitive(const struct skey *k)
+{
+	return strcmp(k->section, "security") == 0 || strcmp(k->section, "integrations") == 0 ||
+	    (strcmp(k->section, "notifications") == 0 && strcmp(k->key, "webhook_url") == 0);
+}
+
 static const struct skey skeys[] = {
 	{ "branding", "primary_color", SK_COLOR, false, 0, 0, false, "\"#000000\"" },
 	{ "branding", "logo_url", SK_URL, true, 0, 0, false, "null" },
@@ -323,14 +331,15 @@ value_or_default(struct json_object *doc, const struct skey *k, struct json_obje
 }
 
 /*
- * One detail per restricted key (features.*) whose value differs between
- * before and after, a key absent from before counting as its default (so a
- * key added to the schema later never blocks a save). Keys already
- * reported as invalid are skipped.
+ * One detail per key the actor may not change whose value differs between
+ * before and after: features.* below superadmin, the sensitive keys for an
+ * API key. A key absent from before counts as its default (so a key added
+ * to the schema later never blocks a save). Keys already reported as
+ * invalid are skipped.
  */
 static void
 restricted_changes(struct json_object *before, struct json_object *after,
-    struct json_object *details)
+    enum settings_actor who, struct json_object *details)
 {
 	char field[128];
 
@@ -338,8 +347,13 @@ restricted_changes(struct json_object *before, struct json_object *after,
 		const struct skey *k = &skeys[i];
 		struct json_object *o1, *o2, *v1, *v2;
 		bool reported = false;
+		const char *why;
 
-		if (!k->restricted)
+		if (k->restricted && who != SETTINGS_SUPERADMIN)
+			why = "only a superadmin may change features";
+		else if (sensitive(k) && who == SETTINGS_API_KEY)
+			why = "an API key may not change security, webhook or integration settings";
+		else
 			continue;
 		snprintf(field, sizeof(field), "%s.%s", k->section, k->key);
 		for (size_t d = 0; d < json_object_array_length(details); d++) {
@@ -355,14 +369,14 @@ restricted_changes(struct json_object *before, struct json_object *after,
 		v1 = value_or_default(before, k, &o1);
 		v2 = value_or_default(after, k, &o2);
 		if (!json_object_equal(v1, v2))
-			detail(details, field, "only a superadmin may change features");
+			detail(details, field, why);
 		json_object_put(o1);
 		json_object_put(o2);
 	}
 }
 
 struct json_object *
-settings_apply(struct json_object *current, struct json_object *patch, bool superadmin,
+settings_apply(struct json_object *current, struct json_object *patch, enum settings_actor who,
     struct json_object *details)
 {
 	struct json_object *merged = NULL;   /* json_object_deep_copy wants *dst == NULL */
@@ -372,8 +386,8 @@ settings_apply(struct json_object *current, struct json_object *patch, bool supe
 		return NULL;
 	settings_merge(merged, patch);
 	validate(patch, merged, details);
-	if (!superadmin)
-		restricted_changes(current, merged, details);
+	if (who != SETTINGS_SUPERADMIN)
+		restricted_changes(current, merged, who, details);
 	json_object_to_json_string_length(merged, JSON_C_TO_STRING_PLAIN, &len);
 	if (json_object_array_length(details) == 0 && len > SETTINGS_MAX_BYTES)
 		detail(details, "settings", "the settings document must be at most 10 KiB");
@@ -482,7 +496,8 @@ api_settings_put(struct req *r, struct db_batch *pre)
 			detail(details, "name", "must be 3-100 characters without control characters");
 		name = v[0].s;
 	}
-	if (v[1].set && (merged = settings_apply(current, v[1].o, r->who.superadmin, details)) == NULL) {
+	if (v[1].set && (merged = settings_apply(current, v[1].o, r->who.superadmin ? SETTINGS_SUPERADMIN :
+	    r->who.cred == CRED_API_KEY ? SETTINGS_API_KEY : SETTINGS_ADMIN, details)) == NULL) {
 		json_object_put(current);
 		json_object_put(details);
 		return http_error_default(r, 500);
@@ -528,7 +543,6 @@ api_webhook_secret(struct req *r, struct db_batch *pre)
 	(void)pre;
 	if (!core_webhook_key(r->w->cfg.jwt_secret, r->w->cfg.jwt_secret_len, r->tenant.id, key))
 		return http_error_default(r, 500);
-	http_header(r, "Cache-Control", "no-store");
 	o = json_object_new_object();
 	json_object_object_add(o, "secret", json_object_new_string(key));
 	json_object_object_add(o, "algorithm", json_object_new_string("HMAC-SHA256"));

@@ -438,13 +438,20 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/* ---- Settings ----------------------------------------------------- */
 
-	/* Sensitive keys are left out below admin (SPEC §5). Column 1: version. */
+	/*
+	 * Settings as the caller may see them: whole for a superadmin, an owner
+	 * or an admin; without security.*, notifications.webhook_url and
+	 * integrations.* for members, viewers and API keys (no user).
+	 */
+#define SETTINGS_VISIBLE(s) \
+		"CASE WHEN app.is_superadmin() OR EXISTS (SELECT 1 FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" \
+		"   AND tu.user_id = app.user_id() AND tu.role IN ('owner', 'admin'))" \
+		" THEN " s " ELSE (" s " - 'security' - 'integrations') #- '{notifications,webhook_url}' END"
+	/* Column 1: version. */
 	[ST_SETTINGS_GET] = { "settings_get",
-		"SELECT json_build_object('settings', CASE WHEN app.is_superadmin() OR tu.role IN ('owner', 'admin')"
-		"   THEN t.settings ELSE (t.settings - 'security' - 'integrations') #- '{notifications,webhook_url}' END,"
+		"SELECT json_build_object('settings', " SETTINGS_VISIBLE("t.settings") ","
 		"   'updated_at', app.ts(t.updated_at), 'version', t.version), t.version"
-		" FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = app.user_id()"
-		" WHERE t.id = app.tenant()", 0 },
+		" FROM tenants t WHERE t.id = app.tenant()", 0 },
 	/* In the PUT's transaction: lock the row, read name, settings, version, tier. */
 	[ST_SETTINGS_LOCK] = { "settings_lock",
 		"SELECT name, settings::text, version FROM tenants WHERE id = app.tenant() FOR UPDATE", 0 },
@@ -454,8 +461,8 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   version = version + 1, updated_at = now() WHERE id = app.tenant() RETURNING *),"
 		" a AS (" AUDIT_INTO " SELECT upd.id, $4, $5::uuid, $6, 'settings.updated', 'tenant', upd.id::text,"
 		"   $3::jsonb, jsonb_build_object('name', upd.name, 'settings', upd.settings), $7, $8 FROM upd)"
-		" SELECT json_build_object('settings', upd.settings, 'updated_at', app.ts(upd.updated_at),"
-		"   'version', upd.version), upd.version FROM upd", 8 },
+		" SELECT json_build_object('settings', " SETTINGS_VISIBLE("upd.settings") ","
+		"   'updated_at', app.ts(upd.updated_at), 'version', upd.version), upd.version FROM upd", 8 },
 	/* ---- Usage metering and billing ------------------------------------ */
 
 	/*

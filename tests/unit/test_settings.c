@@ -149,14 +149,15 @@ parse_t(const char *t)
 struct scase {
 	const char *current;        /* NULL: DEFAULTS */
 	const char *patch;
-	bool        superadmin;
+	enum settings_actor superadmin;   /* who: SA, ADMIN or KEY */
 	const char *bad[BAD_MAX];   /* detail fields, in any order; none: accepted */
 	const char *path;           /* accepted: a JSON pointer into the merged document ... */
 	const char *want;           /* ... and the value it must hold */
 };
 
-#define SA    true
-#define ADMIN false
+#define SA    SETTINGS_SUPERADMIN
+#define ADMIN SETTINGS_ADMIN
+#define KEY   SETTINGS_API_KEY
 #define OK(path, want) { NULL }, path, want
 #define BAD(...)       { __VA_ARGS__ }, NULL, NULL
 
@@ -293,6 +294,19 @@ static const struct scase scases[] = {
 	{ CUSTOM, "{'features':{'sso_enabled':null}}", ADMIN,             BAD("features.sso_enabled") },
 	{ CUSTOM, "{'features':null}", ADMIN,                             BAD("features.sso_enabled") },
 	{ CUSTOM, "{'features':{'sso_enabled':null}}", SA,                OK("/features/sso_enabled", "false") },
+	/* An API key (write scope) changes neither features nor the sensitive keys it cannot read. */
+	{ NULL, "{'branding':{'primary_color':'#123456'}}", KEY,         OK("/branding/primary_color", "'#123456'") },
+	{ NULL, "{'notifications':{'email_enabled':false}}", KEY,        OK("/notifications/email_enabled", "false") },
+	{ NULL, "{'notifications':{'webhook_url':'https://evil.example/x'}}", KEY,
+	                                                                  BAD("notifications.webhook_url") },
+	{ NULL, "{'security':{'ip_whitelist':['10.0.0.0/8']}}", KEY,     BAD("security.ip_whitelist") },
+	{ NULL, "{'security':{'session_timeout_minutes':60}}", KEY,      OK("/security/session_timeout_minutes", "60") },
+	{ NULL, "{'integrations':{'slack_workspace':'acme'}}", KEY,      BAD("integrations.slack_workspace") },
+	{ NULL, "{'features':{'sso_enabled':true}}", KEY,                BAD("features.sso_enabled") },
+	{ NULL, "{'security':null}", KEY,                                OK("/security/mfa_required", "false") },
+	{ CUSTOM, "{'integrations':null}", KEY,                          BAD("integrations.slack_workspace",
+	                                                                      "integrations.microsoft_teams") },
+	{ CUSTOM, "{'branding':{'logo_url':null}}", KEY,                 OK("/notifications/webhook_url", "'https://hook.example/h'") },
 	/* A tenant with a feature turned on may still change everything else. */
 	{ CUSTOM, "{'branding':{'primary_color':'#654321'}}", ADMIN,      OK("/features/sso_enabled", "true") },
 	/* Every offence is reported, features included, and each feature by name. */
@@ -403,7 +417,7 @@ complete(struct json_object *merged, bool exact, size_t row)
 
 /* An accepted document, patched with nothing, is accepted and unchanged. */
 static bool
-stable(struct json_object *merged, bool superadmin, size_t row)
+stable(struct json_object *merged, enum settings_actor superadmin, size_t row)
 {
 	struct json_object *empty = json_object_new_object(), *details = json_object_new_array(), *again;
 	bool ok;
@@ -459,7 +473,7 @@ run_row(size_t i)
 		ok = false;
 	}
 	if (!ok)
-		print_error("row %zu: patch %s by %s\n", i, c->patch, c->superadmin ? "superadmin" : "admin");
+		print_error("row %zu: patch %s by %s\n", i, c->patch, c->superadmin == SA ? "superadmin" : c->superadmin == KEY ? "API key" : "admin");
 	json_object_put(merged);
 	json_object_put(details);
 	json_object_put(patch);
@@ -493,7 +507,7 @@ apply_table(void **state)
 			fail_msg("waitpid failed");
 		if (WIFSIGNALED(st)) {
 			print_error("row %zu: patch %s by %s: crashed with signal %d\n", i, scases[i].patch,
-			    scases[i].superadmin ? "superadmin" : "admin", WTERMSIG(st));
+			    scases[i].superadmin == SA ? "superadmin" : scases[i].superadmin == KEY ? "API key" : "admin", WTERMSIG(st));
 			fails++;
 		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			fails++;
