@@ -7,7 +7,6 @@
 #include "http/router.h"
 #include "http/worker.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
