@@ -19,7 +19,7 @@ enum { C_USER_FOUND, C_EMAIL, C_USER_NAME, C_SUPERADMIN, C_TENANT_FOUND, C_TENAN
 enum { K_ID, K_NAME, K_SCOPES, K_EXPIRED, K_REVOKED, K_TENANT, K_HASH };
 enum { KT_FOUND, KT_ID, KT_SLUG, KT_NAME, KT_TIER, KT_STATUS, KT_API_ACCESS };
 /* Columns of ST_RATE_TAKE. */
-enum { R_TAKEN, R_LIMIT, R_SECS, R_START, R_HITS };
+enum { R_TAKEN, R_LIMIT, R_SECS, R_START, R_HITS, R_READY };
 #define RATE_SHARDS 16
 
 static int
@@ -181,14 +181,17 @@ rate_class(const struct route *rt)
 	return read ? "read" : "write";
 }
 
-/* Queue the rate-limit statements of class cls; the index of RATE_TAKE, or -1. */
+/*
+ * Queue the rate-limit count of class cls (with init, the making of the
+ * window's rows first); the index of RATE_TAKE, or -1.
+ */
 static int
-rate_queue(struct req *r, struct db_batch *b, const char *cls)
+rate_queue(struct req *r, struct db_batch *b, const char *cls, bool init)
 {
 	const char *now = arena_printf(r->a, "%lld", (long long)time(NULL));
 	const char *shard = arena_printf(r->a, "%d", (int)(getpid() % RATE_SHARDS));
 
-	if (now == NULL || shard == NULL || db_add(b, ST_RATE_INIT, 2, cls, now) < 0)
+	if (now == NULL || shard == NULL || (init && db_add(b, ST_RATE_INIT, 2, cls, now) < 0))
 		return -1;
 	return db_add(b, ST_RATE_TAKE, 3, cls, now, shard);
 }
@@ -196,13 +199,31 @@ rate_queue(struct req *r, struct db_batch *b, const char *cls)
 /*
  * RateLimit-* headers from a RATE_TAKE result, and 429 rate_limited with
  * Retry-After when the window is used up. 0 when the request may go on
- * (also when the tenant's tier does not limit the class).
+ * (also when the tenant's tier does not limit the class). The first
+ * request of a window finds no rows: it makes them and counts again, in
+ * the request's transaction or, for a read whose batch has ended, in a
+ * new one with the same authorisation context.
  */
 static int
-rate_verdict(struct req *r, const PGresult *res)
+rate_verdict(struct req *r, const PGresult *res, const char *cls)
 {
 	struct rate_window w;
 
+	if (db_rows(res) == 1 && !db_bool(res, 0, R_READY)) {
+		struct db_batch again = { .retry = true };
+		enum db_status ds;
+		int take;
+
+		if (!db_in_tx(r->w->db))
+			auth_ctx_again(r, &again);
+		else
+			again.retry = false;
+		if ((take = rate_queue(r, &again, cls, true)) < 0)
+			return http_error_default(r, 500);
+		if ((ds = db_exec(r->w->db, r->a, &again, r->request_id)) != DB_OK)
+			return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
+		res = again.q[take].res;
+	}
 	if (db_rows(res) != 1)
 		return 0;
 	w = auth_rate_window(time(NULL), db_i64(res, 0, R_LIMIT), db_i64(res, 0, R_SECS),
@@ -262,7 +283,7 @@ int
 auth_authorize(struct req *r, struct db_batch *b)
 {
 	const struct route *rt = r->route;
-	const char *tid = NULL, *slug = NULL, *cls;
+	const char *tid = NULL, *slug = NULL, *cls = NULL;
 	const PGresult *ctx;
 	enum db_status ds;
 	enum role need;
@@ -318,7 +339,7 @@ run:
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
 	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
-	    (cls = rate_class(rt)) != NULL && (take = rate_queue(r, b, cls)) < 0)
+	    (cls = rate_class(rt)) != NULL && (take = rate_queue(r, b, cls, false)) < 0)
 		return http_error_default(r, 500);
 	if (b->n == 0 && !b->begin)
 		return 0;
@@ -384,7 +405,7 @@ decide:
 	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
 	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
 		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
-	return take >= 0 ? rate_verdict(r, b->q[take].res) : 0;
+	return take >= 0 ? rate_verdict(r, b->q[take].res, cls) : 0;
 }
 
 bool

@@ -102,15 +102,16 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" w AS (SELECT lim, secs, to_timestamp($2::bigint - $2::bigint % secs) AS ws FROM l)"
 	/*
 	 * The first request of a window makes its 16 shard rows, each allowed
-	 * its share of the limit, and drops the tenant's older windows of the
-	 * class. Later requests find shard 0 and write nothing.
+	 * its share of the limit, and drops the tenant's windows of the class
+	 * before the previous one (a request that read the clock just before
+	 * the boundary still finds its window's rows).
 	 */
 	[ST_RATE_INIT] = { "rate_init",
 		RATE_WINDOW ","
 		" fresh AS (SELECT w.* FROM w WHERE NOT EXISTS (SELECT 1 FROM rate_counters c"
 		"   WHERE c.tenant_id = app.tenant() AND c.class = $1 AND c.window_start = w.ws AND c.shard = 0)),"
 		" old AS (DELETE FROM rate_counters c USING fresh WHERE c.tenant_id = app.tenant()"
-		"   AND c.class = $1 AND c.window_start < fresh.ws RETURNING 1)"
+		"   AND c.class = $1 AND c.window_start < fresh.ws - make_interval(secs => fresh.secs) RETURNING 1)"
 		" INSERT INTO rate_counters (tenant_id, class, window_start, shard, hits, allowance)"
 		" SELECT app.tenant(), $1, fresh.ws, s, 0, fresh.lim / 16 + CASE WHEN s < fresh.lim % 16 THEN 1 ELSE 0 END"
 		" FROM fresh, generate_series(0, 15) s ON CONFLICT DO NOTHING", 2 },
@@ -120,18 +121,21 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 * is skipped (READ COMMITTED rechecks hits < allowance), so the window
 	 * admits exactly the limit and refuses only when every shard is full.
 	 * Columns: taken, limit, window seconds, window start (epoch), hits in
-	 * the window (others' uncommitted ones not counted).
+	 * the window (others' uncommitted ones not counted), whether the
+	 * window's rows exist (if not, RATE_INIT and this again: once per
+	 * window, so a request normally costs this one statement).
 	 */
 	[ST_RATE_TAKE] = { "rate_take",
 		RATE_WINDOW ","
+		" cur AS (SELECT c.hits FROM rate_counters c, w WHERE c.tenant_id = app.tenant() AND c.class = $1"
+		"   AND c.window_start = w.ws),"
 		" pick AS (SELECT c.shard FROM rate_counters c, w WHERE c.tenant_id = app.tenant() AND c.class = $1"
 		"   AND c.window_start = w.ws AND c.hits < c.allowance"
 		"   ORDER BY (c.shard - $3::int + 16) % 16 LIMIT 1 FOR UPDATE OF c),"
 		" hit AS (UPDATE rate_counters c SET hits = c.hits + 1 FROM w, pick WHERE c.tenant_id = app.tenant()"
 		"   AND c.class = $1 AND c.window_start = w.ws AND c.shard = pick.shard RETURNING 1)"
 		" SELECT (SELECT count(*) FROM hit) = 1, w.lim, w.secs, extract(epoch FROM w.ws)::bigint,"
-		"   (SELECT coalesce(sum(c.hits), 0) FROM rate_counters c WHERE c.tenant_id = app.tenant()"
-		"     AND c.class = $1 AND c.window_start = w.ws) + (SELECT count(*) FROM hit)"
+		"   (SELECT coalesce(sum(hits), 0) FROM cur) + (SELECT count(*) FROM hit), EXISTS (SELECT 1 FROM cur)"
 		" FROM w", 3 },
 	/*
 	 * Login failures of ($1 email, $2 client address) and of the address
