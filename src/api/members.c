@@ -404,8 +404,12 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 		return api_db_fail(r, st);
 	if (db_rows(b.q[claim].res) != 1)   /* accepted by a concurrent request */
 		return http_error(r, 410, "invitation_used", "this invitation was already accepted");
-	/* Seats were reserved at the invitation; a plan lowered since then still holds. */
-	if ((rc = seats_check(r, b.q[seats].res, db_i64(b.q[seats].res, 0, 0))) != 0)
+	/*
+	 * Seats were reserved at the invitation; a plan lowered since then
+	 * still holds for someone who joins now (not for a member already).
+	 */
+	if (db_bool(b.q[join].res, 0, 1) &&
+	    (rc = seats_check(r, b.q[seats].res, db_i64(b.q[seats].res, 0, 0))) != 0)
 		return rc;
 
 	body = json_object_new_object();

@@ -431,14 +431,17 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/* $1 id, $2 email, $3 name, $4 password hash (a new user accepting an invitation). */
 	[ST_USER_CREATE_ID] = { "user_create_id",
 		"INSERT INTO users (id, email, name, password_hash) VALUES ($1::uuid, $2, $3, $4)", 4 },
-	/* $1 user id, $2 role, $3 invitation id, $4..$8 audit. Returns the member's role. */
+	/*
+	 * $1 user id, $2 role, $3 invitation id, $4..$8 audit. Returns the
+	 * member's role, and whether they joined now.
+	 */
 	[ST_MEMBER_JOIN] = { "member_join",
 		"WITH j AS (INSERT INTO tenant_users (tenant_id, user_id, role) VALUES (app.tenant(), $1::uuid, $2)"
 		"   ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING *),"
 		" a AS (" AUDIT_INTO " SELECT app.tenant(), $4, $5::uuid, $6, 'member.joined', 'user', $1,"
 		"   NULL, jsonb_build_object('role', j.role, 'invitation_id', $3::text), $7, $8 FROM j)"
 		" SELECT coalesce((SELECT role FROM j), (SELECT role FROM tenant_users"
-		"   WHERE tenant_id = app.tenant() AND user_id = $1::uuid))", 8 },
+		"   WHERE tenant_id = app.tenant() AND user_id = $1::uuid)), EXISTS (SELECT 1 FROM j)", 8 },
 
 	/* ---- Settings ----------------------------------------------------- */
 
