@@ -102,6 +102,7 @@ stack_load_env() {
 # first.  Only recorded PIDs (and pg_ctl on this data dir) are touched.
 stack_stop() {
     [[ -d "$STACK_DIR" ]] || return 0
+    stop_recorded_file "$STACK_DIR/run/notify.pids" TERM 10
     nginx_stop
     pool_stop bare "$STACK_DIR/run/bare.sock"
     pool_stop tenantry "$STACK_SOCKET"
@@ -151,6 +152,20 @@ stack_up() {
     ok "stack '$STACK_NAME' is up: /health 200"
 }
 
+# notify_start: `tenantryctl notify --follow` beside the stack (the dev
+# stack's usage notifications reach its mail sink and webhooks), recorded in
+# run/notify.pids so stack_stop ends it; its output goes to log/notify.log.
+# env execs tenantryctl, so $! is the notifier itself.
+notify_start() {
+    local -a envv
+    [[ -x "$STACK_CTL_BIN" ]] || return 0
+    mapfile -t envv < <(app_env)
+    log "tenantryctl notify --follow (log/notify.log)"
+    nohup env -i "${envv[@]}" "$STACK_CTL_BIN" notify --follow \
+        >>"$STACK_DIR/log/notify.log" 2>&1 </dev/null &
+    pid_record "$!" >"$STACK_DIR/run/notify.pids" || warn "the notifier did not start (log/notify.log)"
+}
+
 # stack_status: one line per component; false if anything is down.
 stack_status() {
     local good=0 n rec code
@@ -164,6 +179,8 @@ stack_status() {
     ((n == STACK_WORKERS)) || good=1
     n="$(count_alive_records "$STACK_DIR/run/bare.pids")"
     ((n == 0)) || echo "bare_fcgi   $n running (bench pool)"
+    n="$(count_alive_records "$STACK_DIR/run/notify.pids")"
+    ((n == 0)) || echo "notify      running   (tenantryctl notify --follow)"
     if nginx_running; then
         rec="$(<"$STACK_DIR/run/nginx.rec")"
         echo "nginx       running   master PID ${rec%% *}"
