@@ -69,7 +69,7 @@ key_issue(struct req *r, const char *name, const char *scopes, const char *expir
 	const char *p[13];
 	enum db_status st;
 
-	if (!auth_apikey_new(key) || !auth_apikey_hash(key, hash))
+	if (!auth_apikey_new(key) || !core_sha256_hex(key, hash))
 		return http_error_default(r, 500);
 	auth_apikey_display(key, display);
 	p[0] = name;

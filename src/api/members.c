@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #define INVITE_TOKEN_LEN 32
 
@@ -25,14 +24,9 @@
 static const char *
 sha256_hex(struct arena *a, const char *s)
 {
-	unsigned char md[32];
-	unsigned int n = 0;
 	char *hex = arena_alloc(a, 65);
 
-	if (hex == NULL || EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1)
-		return NULL;
-	core_hex(md, 32, hex);
-	return hex;
+	return hex != NULL && core_sha256_hex(s, hex) ? hex : NULL;
 }
 
 static int

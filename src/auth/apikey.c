@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 uint32_t
@@ -93,18 +91,6 @@ auth_apikey_valid(const char *s)
 			return false;
 	return auth_base62_6_parse(s + 4 + APIKEY_RANDOM_LEN, &want) &&
 	    want == auth_crc32(s, 4 + APIKEY_RANDOM_LEN);
-}
-
-bool
-auth_apikey_hash(const char *key, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	if (EVP_Digest(key, strlen(key), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		return false;
-	core_hex(md, 32, out);
-	return true;
 }
 
 void

@@ -11,7 +11,7 @@
  * base62 characters: the CRC32 (IEEE) of the first 36, most significant
  * digit first. The checksum lets a scanner recognise a leaked key and lets
  * the worker refuse a mistyped or made-up one without asking the database.
- * Only the SHA-256 of a key is stored.
+ * Only the SHA-256 of a key is stored (core_sha256_hex).
  */
 #define APIKEY_PREFIX      "tnt_"
 #define APIKEY_RANDOM_LEN  32
@@ -30,8 +30,6 @@ bool     auth_base62_6_parse(const char *s, uint32_t *v);
 bool auth_apikey_new(char out[APIKEY_LEN + 1]);
 /* Does s look like a key and carry the right checksum? No database needed. */
 bool auth_apikey_valid(const char *s);
-/* Lower-case hex SHA-256 of a key into out[65] (how keys are stored and found). */
-bool auth_apikey_hash(const char *key, char out[65]);
 /* The display prefix ("tnt_" + 8 characters) into out[APIKEY_DISPLAY_LEN + 1]. */
 void auth_apikey_display(const char *key, char out[APIKEY_DISPLAY_LEN + 1]);
 

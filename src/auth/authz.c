@@ -53,7 +53,7 @@ read_credentials(struct req *r)
 			log_info(r->request_id, "API key refused: malformed or bad checksum");
 			return unauth(r, "the API key is not valid");
 		}
-		if (!auth_apikey_hash(h, r->who.key_hash))
+		if (!core_sha256_hex(h, r->who.key_hash))
 			return http_error_default(r, 500);
 		r->who.cred = CRED_API_KEY;
 		return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 bool
@@ -72,6 +73,18 @@ core_hex(const void *p, size_t n, char *out)
 		out[2 * i + 1] = hex[u[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+bool
+core_sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return false;
+	core_hex(md, 32, out);
+	return true;
 }
 
 bool

@@ -136,10 +136,10 @@ hash_and_display(void **state)
 
 	(void)state;
 	/* sha256("abc") */
-	assert_true(auth_apikey_hash("abc", h));
+	assert_true(core_sha256_hex("abc", h));
 	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	assert_true(auth_apikey_hash(k, h));
-	assert_true(auth_apikey_hash(k, h2));
+	assert_true(core_sha256_hex(k, h));
+	assert_true(core_sha256_hex(k, h2));
 	assert_string_equal(h, h2);
 	assert_int_equal(strlen(h), 64);
 	auth_apikey_display(k, d);
