@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "auth/authz.h"
 #include "core/buf.h"
+#include "core/meter.h"
 #include "core/util.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -24,30 +25,6 @@ struct filter {
 	bool        csv;
 };
 
-/* n digits at s as a number, or -1. */
-static int
-digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[m - 1];
-}
-
 /*
  * YYYY-MM-DD, or an RFC 3339 date-time (Z or +hh:mm), with every field in
  * range (a real calendar date, 00:00:00-23:59:60), so PostgreSQL never
@@ -56,38 +33,9 @@ days_in_month(int y, int m)
 static bool
 valid_time(const char *s)
 {
-	size_t n = strlen(s), i = 19;
-	int y, mo, d, h, mi, se;
+	int64_t t;
 
-	if (n < 10 || n > 40 || s[4] != '-' || s[7] != '-')
-		return false;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-		return false;
-	if (n == 10)
-		return true;
-	if ((s[10] != 'T' && s[10] != 't') || n < 20 || s[13] != ':' || s[16] != ':')
-		return false;
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	se = digits(s + 17, 2);
-	if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-		return false;
-	if (s[i] == '.') {
-		if (!isdigit((unsigned char)s[++i]))
-			return false;
-		while (isdigit((unsigned char)s[i]))
-			i++;
-	}
-	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
-		return true;
-	if ((s[i] != '+' && s[i] != '-') || strlen(s + i) != 6 || s[i + 3] != ':')
-		return false;
-	h = digits(s + i + 1, 2);
-	mi = digits(s + i + 4, 2);
-	return h >= 0 && h <= 23 && mi >= 0 && mi <= 59;
+	return core_date_parse(s, &t) || core_rfc3339_parse(s, &t);
 }
 
 static bool

@@ -92,22 +92,38 @@ digits(const char *s, int n)
 	return v;
 }
 
+/* The date at s[0..10) (more may follow); false unless a real calendar day. */
+static bool
+date_prefix(const char *s, int64_t *day)
+{
+	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+
+	if (s[4] != '-' || s[7] != '-' || y < 1 || mo < 1 || mo > 12 || d < 1 ||
+	    d > core_days_in_month(y, mo))
+		return false;
+	*day = core_days_from_civil(y, mo, d);
+	return true;
+}
+
+bool
+core_date_parse(const char *s, int64_t *day)
+{
+	return s != NULL && strlen(s) == 10 && date_prefix(s, day);
+}
+
 bool
 core_rfc3339_parse(const char *s, int64_t *epoch)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t day;
 	const char *p;
 
-	if (s == NULL || strlen(s) < 20 || strlen(s) > 40)
+	if (s == NULL || strlen(s) < 20 || strlen(s) > 40 || !date_prefix(s, &day))
 		return false;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
 	h = digits(s + 11, 2);
 	mi = digits(s + 14, 2);
 	sec = digits(s + 17, 2);
-	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-	    s[16] != ':' || y < 1 || mo < 1 || mo > 12 || d < 1 || d > core_days_in_month(y, mo) ||
+	if ((s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
 	    h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return false;
 	p = s + 19;
@@ -130,7 +146,7 @@ core_rfc3339_parse(const char *s, int64_t *epoch)
 	}
 	if (sec == 60)
 		sec = 59;
-	*epoch = core_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	*epoch = day * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
 	return true;
 }

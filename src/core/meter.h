@@ -24,6 +24,8 @@ int64_t core_day_of(int64_t epoch);
 /* "YYYY-MM-DD" of a day into out[11]. */
 void core_day_format(int64_t day, char out[11]);
 
+/* A calendar date "YYYY-MM-DD" (years 0001..9999, a real day) as a day number. */
+bool core_date_parse(const char *s, int64_t *day);
 /*
  * Parse an RFC 3339 timestamp ("2026-11-30T12:00:00Z", "...T12:00:00.123+01:00";
  * 'T'/'Z' in either case) into epoch seconds (fraction dropped). Strict:

@@ -122,6 +122,30 @@ rfc3339_table(void **state)
 	assert_false(core_rfc3339_parse(NULL, &(int64_t){ 0 }));
 }
 
+static void
+date_table(void **state)
+{
+	static const struct { const char *s; bool ok; int y, m, d; } dates[] = {
+		{ "2026-11-30", true, 2026, 11, 30 }, { "2024-02-29", true, 2024, 2, 29 },
+		{ "0001-01-01", true, 1, 1, 1 }, { "9999-12-31", true, 9999, 12, 31 },
+		{ "2023-02-29", false, 0, 0, 0 }, { "2026-04-31", false, 0, 0, 0 },
+		{ "2026-13-01", false, 0, 0, 0 }, { "0000-01-01", false, 0, 0, 0 },
+		{ "2026-11-3", false, 0, 0, 0 }, { "2026-11-30T", false, 0, 0, 0 },
+		{ "2026/11/30", false, 0, 0, 0 }, { "", false, 0, 0, 0 },
+	};
+	int64_t day;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+		bool ok = core_date_parse(dates[i].s, &day);
+
+		if (ok != dates[i].ok ||
+		    (ok && day != core_days_from_civil(dates[i].y, dates[i].m, dates[i].d)))
+			fail_msg("\"%s\": %d", dates[i].s, ok);
+	}
+	assert_false(core_date_parse(NULL, &day));
+}
+
 static const struct { const char *s; bool ok; int y, m; } months[] = {
 	{ "2026-11", true, 2026, 11 }, { "2024-02", true, 2024, 2 }, { "1970-01", true, 1970, 1 },
 	{ "9999-12", true, 9999, 12 },
@@ -323,6 +347,7 @@ main(void)
 		cmocka_unit_test(days_in_month),
 		cmocka_unit_test(day_of_epoch),
 		cmocka_unit_test(rfc3339_table),
+		cmocka_unit_test(date_table),
 		cmocka_unit_test(month_table),
 		cmocka_unit_test(periods),
 		cmocka_unit_test(hard_cap),
