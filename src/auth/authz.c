@@ -239,6 +239,22 @@ rate_verdict(struct req *r, const PGresult *res, const char *cls)
 }
 
 /*
+ * The request's tenant context from a context row whose columns from col
+ * are id, slug, name, tier, status (both ctx_tenant_* and ctx_key_tenant).
+ */
+static void
+tenant_set(struct req *r, const PGresult *res, int col, enum role role)
+{
+	r->tenant.present = true;
+	memcpy(r->tenant.id, db_val(res, 0, col), UUID_LEN + 1);
+	r->tenant.slug = db_val(res, 0, col + 1);
+	r->tenant.name = db_val(res, 0, col + 2);
+	r->tenant.tier = db_val(res, 0, col + 3);
+	r->tenant.status = db_val(res, 0, col + 4);
+	r->tenant.role = role;
+}
+
+/*
  * The API key half of authorisation, after the batch ran: the key exists,
  * is neither revoked nor expired, its tenant allows API access and agrees
  * with the tenant the request names (id or slug). 0, or the error sent.
@@ -269,13 +285,7 @@ key_context(struct req *r, const struct db_batch *b, const char *tid, const char
 	if (!db_bool(t, 0, KT_API_ACCESS))
 		return http_error(r, 403, "feature_not_available",
 		    "API access is not enabled for this workspace (plan or features.api_access_enabled)");
-	r->tenant.present = true;
-	memcpy(r->tenant.id, db_val(t, 0, KT_ID), UUID_LEN + 1);
-	r->tenant.slug = db_val(t, 0, KT_SLUG);
-	r->tenant.name = db_val(t, 0, KT_NAME);
-	r->tenant.tier = db_val(t, 0, KT_TIER);
-	r->tenant.status = db_val(t, 0, KT_STATUS);
-	r->tenant.role = ROLE_NONE;
+	tenant_set(r, t, KT_ID, ROLE_NONE);
 	return 0;
 }
 
@@ -373,13 +383,7 @@ run:
 				return http_error(r, 404, "tenant_not_found", "no such tenant");
 			return http_error(r, 403, "permission_denied", "you are not a member of this tenant");
 		}
-		r->tenant.present = true;
-		memcpy(r->tenant.id, db_val(ctx, 0, C_TENANT_ID), UUID_LEN + 1);
-		r->tenant.slug = db_val(ctx, 0, C_SLUG);
-		r->tenant.name = db_val(ctx, 0, C_TENANT_NAME);
-		r->tenant.tier = db_val(ctx, 0, C_TIER);
-		r->tenant.status = db_val(ctx, 0, C_STATUS);
-		r->tenant.role = role;
+		tenant_set(r, ctx, C_TENANT_ID, role);
 	}
 
 decide:
