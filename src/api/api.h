@@ -14,6 +14,9 @@ int  api_ready(struct req *r, struct db_batch *pre);
 
 /* Authentication (auth.c). */
 int  api_login(struct req *r, struct db_batch *pre);
+/* A sign-in's checks (lockout, password); 0 with the user id, or the error written. */
+int  api_login_check(struct req *r, const char *email, const char *password, size_t pwlen,
+    const char **uid);
 int  api_tenant_token(struct req *r, struct db_batch *pre);
 
 /* The caller (me.c). */

@@ -41,30 +41,28 @@ send_token(struct req *r, struct json_object *body, char *token)
 enum { G_PAIR, G_ADDR, G_RETRY };
 
 /*
- * 200 {access_token, token_type, expires_in, user, tenants}; 401 "invalid
- * email or password" for an unknown email and a wrong password alike, after
- * the same Argon2id work; 429 rate_limited with Retry-After once an (email,
+ * Check a sign-in (the JSON API's and the dashboard's): 0 with *uid_out
+ * the user's id (arena); else the error written: 401 "invalid email or
+ * password" for an unknown email and a wrong password alike, after the
+ * same Argon2id work; 429 rate_limited with Retry-After once an (email,
  * client address) pair failed 10 times in 15 minutes, or the address 100
  * times (checked before the password, so a locked pair learns nothing,
- * whether the email exists included); 400 malformed body; 503. A success
- * clears the pair's failures.
+ * whether the email exists included); 503. A success clears the pair's
+ * failures and upgrades an old password hash.
  */
 int
-api_login(struct req *r, struct db_batch *pre)
+api_login_check(struct req *r, const char *email_in, const char *password, size_t pwlen,
+    const char **uid_out)
 {
-	struct fval v[2];
 	struct db_batch b = { .retry = true }, f = { 0 };
 	const char *email, *who, *uid = NULL, *hash = NULL, *now, *client = r->client ? r->client : "-";
-	struct json_object *me, *user, *tenants, *body;
 	enum db_status st;
 	bool ok;
-	int rc, gate, look = -1;
+	int gate, look = -1;
 
-	if ((rc = http_fields(r, login_fields, 2, v)) != 0)
-		return rc;
 	/* A malformed email is just an unknown one: same answer, same cost. */
-	email = http_email_normalize(r->a, v[0].s);
-	who = email ? email : v[0].s;   /* what the failure counter is keyed on */
+	email = http_email_normalize(r->a, email_in);
+	who = email ? email : email_in;   /* what the failure counter is keyed on */
 	now = arena_printf(r->a, "%lld", (long long)time(NULL));
 	gate = db_add(&b, ST_LOGIN_GATE, 3, who, client, now);
 	if (email != NULL)
@@ -83,7 +81,7 @@ api_login(struct req *r, struct db_batch *pre)
 		uid = db_val(b.q[look].res, 0, 0);
 		hash = db_val(b.q[look].res, 0, 1);
 	}
-	ok = auth_password_verify(uid ? hash : auth_password_dummy(), v[1].s, v[1].len);
+	ok = auth_password_verify(uid ? hash : auth_password_dummy(), password, pwlen);
 	if (!ok || uid == NULL) {
 		db_add(&f, ST_LOGIN_FAILED, 3, who, client, now);
 		if (db_exec(r->w->db, r->a, &f, r->request_id) != DB_OK)
@@ -96,7 +94,7 @@ api_login(struct req *r, struct db_batch *pre)
 		struct db_batch u = { 0 };
 
 		/* Best effort: a failed upgrade must not fail a correct login. */
-		if (auth_password_hash(v[1].s, v[1].len, nh)) {
+		if (auth_password_hash(password, pwlen, nh)) {
 			db_add(&u, ST_USER_SET_HASH, 2, uid, nh);
 			if (db_exec(r->w->db, r->a, &u, r->request_id) != DB_OK)
 				log_warn(r->request_id, "password hash upgrade failed");
@@ -106,11 +104,36 @@ api_login(struct req *r, struct db_batch *pre)
 	memset(&b, 0, sizeof(b));
 	b.retry = true;
 	db_add(&b, ST_LOGIN_OK, 2, who, client);
+	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
+		return api_db_fail(r, st);
+	*uid_out = uid;
+	return 0;
+}
+
+/*
+ * 200 {access_token, token_type, expires_in, user, tenants}; 401, 429, 503
+ * as api_login_check() says; 400 malformed body.
+ */
+int
+api_login(struct req *r, struct db_batch *pre)
+{
+	struct fval v[2];
+	struct db_batch b = { .retry = true };
+	const char *uid;
+	struct json_object *me, *user, *tenants, *body;
+	enum db_status st;
+	int rc;
+
+	(void)pre;
+	if ((rc = http_fields(r, login_fields, 2, v)) != 0)
+		return rc;
+	if ((rc = api_login_check(r, v[0].s, v[1].s, v[1].len, &uid)) != 0)
+		return rc;
 	db_add(&b, ST_CTX_USER, 1, uid);
 	db_add(&b, ST_ME, 0);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
-	if ((me = json_tokener_parse(db_val(b.q[2].res, 0, 0) ? db_val(b.q[2].res, 0, 0) : "")) == NULL)
+	if ((me = json_tokener_parse(db_val(b.q[1].res, 0, 0) ? db_val(b.q[1].res, 0, 0) : "")) == NULL)
 		return http_error_default(r, 500);
 	body = json_object_new_object();
 	if (json_object_object_get_ex(me, "user", &user))

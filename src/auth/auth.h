@@ -21,6 +21,7 @@ enum cred {
 	CRED_IDENTITY,   /* JWT, aud tenantry:identity */
 	CRED_TENANT,     /* JWT, aud tenantry:tenant, carries tenant_id */
 	CRED_API_KEY,    /* Bearer tnt_...: one tenant, scopes, no user */
+	CRED_SESSION,    /* dashboard: the __Host-tenantry cookie (RF_HTML routes only) */
 };
 
 /* API key scopes (SPEC §2). */
@@ -62,6 +63,9 @@ struct principal {
 	const char *key_id;
 	const char *key_name;
 	unsigned    scopes;
+	/* Dashboard sessions: SHA-256 (hex) of the cookie, and its CSRF token (database). */
+	char        session_hash[65];
+	const char *csrf;
 };
 
 /* The tenant a request acts on, with the caller's role there. */

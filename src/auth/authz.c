@@ -2,11 +2,13 @@
 #include "auth/authz.h"
 #include "auth/apikey.h"
 #include "auth/jwt.h"
+#include "auth/session.h"
 #include "core/log.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/worker.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -40,6 +42,12 @@ read_credentials(struct req *r)
 	enum jwt_result jr;
 
 	r->who.cred = CRED_NONE;
+	if (r->route->flags & RF_HTML) {
+		/* Pages know only the session cookie; a missing or dead one means "sign in". */
+		if (auth_session_cookie(r, r->who.session_hash))
+			r->who.cred = CRED_SESSION;
+		return 0;
+	}
 	if (h == NULL || *h == '\0')
 		return 0;
 	if (strncasecmp(h, "Bearer ", 7) != 0)
@@ -297,7 +305,7 @@ auth_authorize(struct req *r, struct db_batch *b)
 	const PGresult *ctx;
 	enum db_status ds;
 	enum role need;
-	int st, take = -1;
+	int st, take = -1, nav = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->begin = (rt->flags & RF_TX) != 0;
@@ -333,7 +341,10 @@ auth_authorize(struct req *r, struct db_batch *b)
 		db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
 		db_add(b, ST_CTX_KEY_TENANT, 0);
 	} else {
-		db_add(b, ST_CTX_USER, 1, r->who.user_id);
+		if (r->who.cred == CRED_SESSION)
+			db_add(b, ST_CTX_SESSION, 1, r->who.session_hash);
+		else
+			db_add(b, ST_CTX_USER, 1, r->who.user_id);
 		if (slug != NULL)
 			db_add(b, ST_CTX_TENANT_SLUG, 1, slug);
 		else
@@ -348,6 +359,10 @@ run:
 	 */
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
+	if (r->who.cred == CRED_SESSION) {
+		db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
+		nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
+	}
 	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
 	    (cls = rate_class(rt)) != NULL && (take = rate_queue(r, b, cls, false)) < 0)
 		return http_error_default(r, 500);
@@ -364,6 +379,15 @@ run:
 	}
 
 	ctx = b->q[1].res;
+	if (r->who.cred == CRED_SESSION) {
+		/* No row: no such session, or it ended (idle, absolute, password changed). */
+		if (db_rows(b->q[0].res) != 1)
+			return unauth(r, "your session has ended; sign in again");
+		snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", db_val(b->q[0].res, 0, 2));
+		r->who.csrf = db_val(b->q[0].res, 0, 3);
+		if (nav >= 0)
+			r->web_nav = db_val(b->q[nav].res, 0, 0);
+	}
 	if (!db_bool(ctx, 0, C_USER_FOUND))
 		return unauth(r, "the token's user no longer exists");
 	r->who.superadmin = db_bool(ctx, 0, C_SUPERADMIN);
@@ -460,7 +484,7 @@ auth_pre(const struct db_batch *b, int i)
 	/* With a principal, the batch starts with the authorisation context. */
 	int base = 0;
 
-	if (b->n > 1 && b->q[0].st == ST_CTX_USER)
+	if (b->n > 1 && (b->q[0].st == ST_CTX_USER || b->q[0].st == ST_CTX_SESSION))
 		base = 2;
 	else if (b->n > 2 && b->q[0].st == ST_CTX_KEY_HASH)
 		base = 3;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -216,4 +217,24 @@ core_uuid_new(char out[UUID_LEN + 1])
 	    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
 	    u[13], u[14], u[15]);
 	return true;
+}
+
+bool
+core_hmac_sha256(const void *key, size_t keylen, const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char out[32])
+{
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end() };
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	size_t n = 0;
+	bool ok;
+
+	/* A NULL key would mean "the key set before"; an empty key is "". */
+	ok = ctx != NULL && EVP_MAC_init(ctx, keylen ? key : "", keylen, params) &&
+	    EVP_MAC_update(ctx, a, alen) && EVP_MAC_update(ctx, b, blen) &&
+	    EVP_MAC_final(ctx, out, &n, 32) && n == 32;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ok;
 }

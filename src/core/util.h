@@ -30,6 +30,9 @@ bool core_random_base62(char *out, size_t n);
 void core_hex(const void *p, size_t n, char *out /* 2n + 1 */);
 /* Lower-case hex SHA-256 of the string s into out[65] (how tokens and keys are stored); false if OpenSSL fails. */
 bool core_sha256_hex(const char *s, char out[65]);
+/* out = HMAC-SHA256(key, a || b); keylen 0 is the empty key. */
+bool core_hmac_sha256(const void *key, size_t keylen, const void *a, size_t alen,
+    const void *b, size_t blen, unsigned char out[32]);
 /* Constant-time equality of two equal-length byte strings. */
 bool core_ct_equal(const void *a, const void *b, size_t n);
 

@@ -27,33 +27,12 @@
 
 /* ---- Keys and signatures ------------------------------------------------------------ */
 
-/* out = HMAC-SHA256(key, a || b). */
-static bool
-hmac_sha256(const void *key, size_t keylen, const void *a, size_t alen, const void *b, size_t blen,
-    unsigned char out[32])
-{
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end() };
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-	size_t n = 0;
-	bool ok;
-
-	/* A NULL key would mean "the key set before"; an empty key is "". */
-	ok = ctx != NULL && EVP_MAC_init(ctx, keylen ? key : "", keylen, params) &&
-	    EVP_MAC_update(ctx, a, alen) && EVP_MAC_update(ctx, b, blen) &&
-	    EVP_MAC_final(ctx, out, &n, 32) && n == 32;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return ok;
-}
-
 bool
 core_webhook_sign(const unsigned char *key, size_t keylen, const char *body, size_t len, char out[72])
 {
 	unsigned char mac[32];
 
-	if ((body == NULL && len > 0) || !hmac_sha256(key, keylen, body, len, "", 0, mac))
+	if ((body == NULL && len > 0) || !core_hmac_sha256(key, keylen, body, len, "", 0, mac))
 		return false;
 	memcpy(out, "sha256=", 7);
 	core_hex(mac, sizeof(mac), out + 7);
@@ -68,7 +47,7 @@ core_webhook_key(const unsigned char *secret, size_t len, const char *tenant_id,
 	char b64[48];
 	int n;
 
-	if (!hmac_sha256(secret, len, prefix, sizeof(prefix) - 1, tenant_id, strlen(tenant_id), mac))
+	if (!core_hmac_sha256(secret, len, prefix, sizeof(prefix) - 1, tenant_id, strlen(tenant_id), mac))
 		return false;
 	n = EVP_EncodeBlock((unsigned char *)b64, mac, sizeof(mac));   /* 44, the last '=' */
 	memcpy(out, "whsec_", 6);

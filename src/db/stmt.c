@@ -732,4 +732,84 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action,"
 		" target_type, target_id, before, after, request_id, client_addr)"
 		" VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)", 11 },
+
+	/* ---- Dashboard sessions ------------------------------------------- */
+
+	/*
+	 * The session behind a __Host-tenantry cookie; $1 the SHA-256 (hex) of
+	 * the cookie value. Sets the same transaction-local user as ctx_user
+	 * and returns one row only for a live session: not past its absolute
+	 * expiry, not idle longer than its idle_minutes, and made after the
+	 * user's last password change. Columns: user id, CSRF token.
+	 */
+	[ST_CTX_SESSION] = { "ctx_session",
+		"SELECT set_config('tenantry.user_id', u.id::text, true),"
+		" set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true),"
+		" u.id, s.csrf_token"
+		" FROM sessions s JOIN users u ON u.id = s.user_id"
+		" WHERE s.id_hash = decode($1, 'hex') AND s.expires_at > now()"
+		" AND s.last_seen_at > now() - make_interval(mins => s.idle_minutes)"
+		" AND s.created_at >= u.password_changed_at", 1 },
+	/*
+	 * A new session for the user in context (after ctx_user): $1 hash
+	 * (hex), $2 CSRF token, $3 client address, $4 user agent. The user's
+	 * dead sessions go in the same statement.
+	 */
+	[ST_SESSION_CREATE] = { "session_create",
+		"WITH gone AS (DELETE FROM sessions WHERE user_id = app.user_id()"
+		"   AND (expires_at <= now() OR last_seen_at <= now() - make_interval(mins => idle_minutes)))"
+		" INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, client_addr, user_agent, idle_minutes)"
+		" VALUES (decode($1, 'hex'), app.user_id(), $2, now() + interval '12 hours', $3, left($4, 200),"
+		"   app.session_idle_minutes(app.user_id()))", 4 },
+	/*
+	 * Keep a session alive: at most one write every 30 seconds, which also
+	 * refreshes its idle limit from the user's workspaces. $1 hash (hex).
+	 */
+	[ST_SESSION_TOUCH] = { "session_touch",
+		"UPDATE sessions SET last_seen_at = now(), idle_minutes = app.session_idle_minutes(user_id)"
+		" WHERE id_hash = decode($1, 'hex') AND user_id = app.user_id()"
+		" AND last_seen_at < now() - interval '30 seconds'", 1 },
+	/* Sign out: $1 hash (hex). */
+	[ST_SESSION_DELETE] = { "session_delete",
+		"DELETE FROM sessions WHERE id_hash = decode($1, 'hex')", 1 },
+	/* The signed-in user's workspaces for the header's switcher and /dashboard. */
+	[ST_WEB_NAV] = { "web_nav",
+		"SELECT coalesce(json_agg(json_build_object('id', t.id, 'slug', t.slug, 'name', t.name,"
+		"   'role', tu.role, 'tier', t.tier, 'status', t.status) ORDER BY lower(t.name), t.id), '[]'::json)"
+		" FROM tenant_users tu JOIN tenants t ON t.id = tu.tenant_id WHERE tu.user_id = app.user_id()", 0 },
+	/* One API key of the tenant in context, for its revoke page: $1 key id. */
+	[ST_WEB_KEY] = { "web_key",
+		"SELECT json_build_object('id', id, 'name', name, 'prefix', prefix,"
+		"   'revoked', revoked_at IS NOT NULL AND revoked_at <= now())"
+		" FROM api_keys WHERE id = $1::uuid AND tenant_id = app.tenant()", 1 },
+	/* One member of the tenant in context, for the remove page: $1 user id. */
+	[ST_WEB_MEMBER] = { "web_member",
+		"SELECT json_build_object('user_id', u.id, 'email', u.email, 'name', u.name, 'role', tu.role)"
+		" FROM tenant_users tu JOIN users u ON u.id = tu.user_id"
+		" WHERE tu.tenant_id = app.tenant() AND tu.user_id = $1::uuid", 1 },
+	/*
+	 * An invitation shown on /invite/{token} before anyone signs in: $1
+	 * the token's SHA-256 (hex), after invite_set_hash made that one row
+	 * visible. WEB_INVITE_CTX takes its workspace as the context so its
+	 * name can be read; WEB_INVITE returns only what the invitee needs.
+	 */
+	[ST_WEB_INVITE_CTX] = { "web_invite_ctx",
+		"SELECT set_config('tenantry.tenant_id', coalesce((SELECT tenant_id::text FROM invitations"
+		"   WHERE token_hash = decode($1, 'hex')), ''), true)", 1 },
+	[ST_WEB_INVITE] = { "web_invite",
+		"SELECT json_build_object('email', i.email, 'role', i.role, 'workspace', t.name,"
+		"   'expires_at', app.ts(i.expires_at),"
+		"   'state', CASE WHEN i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL THEN 'used'"
+		"     WHEN i.expires_at <= now() THEN 'expired' ELSE 'open' END,"
+		"   'has_account', EXISTS (SELECT 1 FROM users WHERE email = i.email))"
+		" FROM invitations i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = decode($1, 'hex')", 1 },
+	/* The slug of a workspace the user in context belongs to: $1 tenant id. */
+	[ST_WEB_TENANT_SLUG] = { "web_tenant_slug",
+		"SELECT slug FROM tenants WHERE id = $1::uuid", 1 },
+	/* The overview's recent activity: the tenant's last $1 audit events. */
+	[ST_WEB_RECENT] = { "web_recent",
+		"SELECT coalesce(json_agg(json_build_object('occurred_at', app.ts(occurred_at),"
+		"   'actor', actor_label, 'action', action) ORDER BY id DESC), '[]'::json)"
+		" FROM (SELECT id, occurred_at, actor_label, action FROM audit_log"
+		"   WHERE tenant_id = app.tenant() ORDER BY id DESC LIMIT $1::int) e", 1 },
 };

@@ -84,6 +84,18 @@ enum stmt {
 	ST_ACTIVITY,
 	/* Audit log. */
 	ST_AUDIT,
+	/* Dashboard sessions and pages. */
+	ST_CTX_SESSION,
+	ST_SESSION_CREATE,
+	ST_SESSION_TOUCH,
+	ST_SESSION_DELETE,
+	ST_WEB_NAV,
+	ST_WEB_KEY,
+	ST_WEB_MEMBER,
+	ST_WEB_INVITE_CTX,
+	ST_WEB_INVITE,
+	ST_WEB_RECENT,
+	ST_WEB_TENANT_SLUG,
 	ST__COUNT
 };
 

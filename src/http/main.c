@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -16,12 +17,14 @@
 #include "api/api.h"
 #include "auth/authz.h"
 #include "auth/password.h"
+#include "auth/session.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
 #include "http/worker.h"
+#include "web/web.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -41,6 +44,7 @@ principal_kind(const struct req *r)
 	case CRED_IDENTITY: return "identity_token";
 	case CRED_TENANT:   return "tenant_token";
 	case CRED_API_KEY:  return "api_key";
+	case CRED_SESSION:  return "session";
 	default:            return "anonymous";
 	}
 }
@@ -74,6 +78,35 @@ read_json_body(struct req *r)
 	}
 	arena_defer(r->a, put_json, r->json);
 	return 0;
+}
+
+/*
+ * A dashboard POST's form (application/x-www-form-urlencoded) into
+ * r->form. Returns 0 or the error status it answered: 415, 413, 400.
+ */
+static int
+read_form_body(struct req *r)
+{
+	const char *ct = r->content_type;
+	int st;
+
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
+	    (ct[33] != '\0' && ct[33] != ';' && ct[33] != ' '))
+		return http_error(r, 415, "unsupported_media_type", "this form must be sent as a web form");
+	if ((st = http_body_read(r)) != 0)
+		return st == 413 ? http_error_default(r, 413)
+		    : http_error(r, 400, "invalid_request", "the form is incomplete");
+	if (http_query_parse(r->a, r->body, &r->form, &r->nform) != PARSE_OK)
+		return http_error(r, 400, "invalid_request", "the form is malformed");
+	return 0;
+}
+
+/* Pages are everything but the JSON API and the two probes. */
+static bool
+path_is_page(const char *p)
+{
+	return strncmp(p, "/api/", 5) != 0 && strncmp(p, "/admin/billing/", 15) != 0 &&
+	    strcmp(p, "/health") != 0 && strcmp(p, "/ready") != 0;
 }
 
 static int
@@ -140,10 +173,12 @@ serve(struct req *r, char **envp)
 		return http_error(r, pe == PARSE_TOO_LONG || pe == PARSE_TOO_MANY ? 414 : 400,
 		    "invalid_request", "the request is malformed (path, query string or a repeated header)");
 	r->head_only = r->method == HTTP_HEAD;
+	r->html = path_is_page(r->path);
 
 	switch (http_route_find(routes, nroutes, r->method, r->path, r->a, &r->route, r->param,
 	    &allow)) {
 	case ROUTE_FOUND:
+		r->html = (r->route->flags & RF_HTML) != 0;
 		break;
 	case ROUTE_BAD_METHOD:
 		return allow_header(r, allow);
@@ -155,7 +190,11 @@ serve(struct req *r, char **envp)
 
 	if ((r->route->flags & RF_JSON) && (st = read_json_body(r)) != 0)
 		return st;
+	if (r->html && r->method == HTTP_POST && (st = read_form_body(r)) != 0)
+		return st;
 	if ((st = auth_authorize(r, &pre)) != 0)
+		return st;
+	if (r->html && r->method == HTTP_POST && (st = auth_csrf_verify(r)) != 0)
 		return st;
 	return r->route->handler(r, &pre);
 }
@@ -293,6 +332,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	w.jwt = (struct jwt_key){ w.cfg.jwt_secret, w.cfg.jwt_secret_len, w.cfg.jwt_issuer };
+	if (!web_init(&w, err, sizeof(err))) {
+		log_error(NULL, "refusing to start: %s", err);
+		return 1;
+	}
 	if (FCGX_Init() != 0 || (w.a = arena_new(64 * 1024)) == NULL ||
 	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL) {
 		log_error(NULL, "refusing to start: initialisation failed");
@@ -313,6 +356,7 @@ main(int argc, char **argv)
 	rc = run(&w);
 	log_info(NULL, "worker %ld stopping", (long)getpid());
 	db_free(w.db);
+	web_free(&w);
 	arena_free(w.a);
 	buf_release(&w.hdr);
 	buf_release(&w.out);

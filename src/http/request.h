@@ -62,6 +62,8 @@ struct req {
 	const char       *cookie_header;
 	const char       *origin;
 	const char       *if_match;
+	const char       *host;          /* HTTP_HOST */
+	const char       *user_agent;
 	void             *fcgi;          /* FCGX_Request *, for the body reader */
 
 	/* Routing. */
@@ -72,6 +74,10 @@ struct req {
 	char             *body;
 	size_t            body_len;
 	struct json_object *json;        /* owned by the arena */
+	struct kv        *form;          /* dashboard POSTs: the decoded form fields */
+	size_t            nform;
+	bool              html;          /* a dashboard page: errors are HTML pages */
+	const char       *web_nav;       /* JSON array of a session user's workspaces (ST_WEB_NAV) */
 
 	/* Authority, filled by auth_authorize(). */
 	struct principal  who;

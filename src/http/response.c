@@ -113,12 +113,29 @@ http_empty(struct req *r, int status)
 	return set_body(r, status, NULL, "", 0);
 }
 
+int (*http_html_error)(struct req *, int, const char *, const char *, struct json_object *);
+
+int
+http_redirect(struct req *r, const char *location)
+{
+	http_header(r, "Location", location);
+	return set_body(r, 303, NULL, "", 0);
+}
+
 int
 http_error_details(struct req *r, int status, const char *code, const char *message,
     struct json_object *details)
 {
-	struct json_object *root = json_object_new_object();
-	struct json_object *err = json_object_new_object();
+	struct json_object *root, *err;
+
+	if (r->html && http_html_error != NULL) {
+		int st = http_html_error(r, status, code, message, details);
+
+		json_object_put(details);
+		return st;
+	}
+	root = json_object_new_object();
+	err = json_object_new_object();
 
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(message));

@@ -38,6 +38,18 @@ int http_error(struct req *r, int status, const char *code, const char *message)
 int http_error_details(struct req *r, int status, const char *code,
     const char *message, struct json_object *details);
 
+/*
+ * The dashboard's error pages: when set (by the web module at start-up),
+ * an error for a request with r->html set goes here instead of becoming
+ * JSON: a 401 redirects to the sign-in page, anything else is an HTML page
+ * with the same status and message. details are freed by the caller.
+ */
+extern int (*http_html_error)(struct req *r, int status, const char *code,
+    const char *message, struct json_object *details);
+
+/* A 303 See Other to location (a same-site path). */
+int http_redirect(struct req *r, const char *location);
+
 /* The generic error for a status, used when a handler set no body. */
 int http_error_default(struct req *r, int status);
 

@@ -20,6 +20,9 @@
                                   token or X-Tenant-ID must name the tenant (billing) */
 #define RF_RATE_SETTINGS 0x100 /* counts in settings_read / settings_write, not read / write */
 #define RF_RATE_USAGE   0x200  /* counts in the usage class */
+#define RF_HTML         0x400  /* a dashboard page: the session cookie is the credential
+                                  (never a bearer), POSTs carry a form with a CSRF token,
+                                  and errors are HTML pages */
 
 /*
  * prefetch validates the query string and queues read statements behind

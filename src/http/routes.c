@@ -1,6 +1,7 @@
 /* routes.c: every endpoint, who may call it, and what body it takes — the one route table. */
 #include "http/router.h"
 #include "api/api.h"
+#include "web/web.h"
 
 /*
  * Read this table to know the whole API. cap is checked by auth_authorize()
@@ -95,6 +96,45 @@ const struct route routes[] = {
 
 	/* Users. */
 	{ HTTP_POST, "/api/v1/users", CAP_SUPERADMIN, RF_JSON | RF_TX, NULL, api_user_create },
+
+	/*
+	 * The dashboard (HTML; the session cookie is the credential, every POST
+	 * carries a CSRF token). Each form posts to its page's own path.
+	 */
+	{ HTTP_GET,  "/", CAP_PUBLIC, RF_HTML, NULL, web_root },
+	{ HTTP_GET,  "/login", CAP_PUBLIC, RF_HTML, NULL, web_login_form },
+	{ HTTP_POST, "/login", CAP_PUBLIC, RF_HTML, NULL, web_login },
+	{ HTTP_POST, "/logout", CAP_PRINCIPAL, RF_HTML, NULL, web_logout },
+	{ HTTP_GET,  "/dashboard", CAP_PRINCIPAL, RF_HTML, NULL, web_dashboard },
+	{ HTTP_GET,  "/admin/tenants", CAP_SUPERADMIN, RF_HTML, api_tenant_list_prefetch, web_admin_tenants },
+	{ HTTP_GET,  "/invite/{token}", CAP_PUBLIC, RF_HTML | RF_OPT_AUTH, web_invite_prefetch,
+	    web_invite_form },
+	{ HTTP_POST, "/invite/{token}", CAP_PUBLIC, RF_HTML | RF_OPT_AUTH | RF_TX, web_invite_prefetch,
+	    web_invite_accept },
+	{ HTTP_GET,  "/w/{slug}", CAP_TENANT_READ, RF_HTML, web_overview_prefetch, web_overview },
+	{ HTTP_GET,  "/w/{slug}/settings", CAP_TENANT_READ, RF_HTML | RF_RATE_SETTINGS,
+	    api_settings_get_prefetch, web_settings },
+	{ HTTP_POST, "/w/{slug}/settings", CAP_TENANT_WRITE, RF_HTML | RF_TX | RF_RATE_SETTINGS,
+	    api_settings_put_prefetch, web_settings_save },
+	{ HTTP_GET,  "/w/{slug}/billing", CAP_BILLING_READ, RF_HTML | RF_SUSPENDED_OK,
+	    api_billing_usage_prefetch, web_billing },
+	{ HTTP_GET,  "/w/{slug}/api-keys", CAP_KEYS_MANAGE, RF_HTML, api_key_list_prefetch, web_keys },
+	{ HTTP_POST, "/w/{slug}/api-keys", CAP_KEYS_MANAGE, RF_HTML | RF_TX,
+	    api_key_feature_prefetch, web_key_create },
+	{ HTTP_GET,  "/w/{slug}/api-keys/{uuid}/revoke", CAP_KEYS_MANAGE, RF_HTML,
+	    web_key_prefetch, web_key_revoke_form },
+	{ HTTP_POST, "/w/{slug}/api-keys/{uuid}/revoke", CAP_KEYS_MANAGE, RF_HTML | RF_TX,
+	    NULL, web_key_revoke },
+	{ HTTP_GET,  "/w/{slug}/members", CAP_TENANT_READ, RF_HTML, web_members_prefetch, web_members },
+	{ HTTP_POST, "/w/{slug}/members", CAP_MEMBERS_MANAGE, RF_HTML | RF_TX,
+	    web_members_post_prefetch, web_members_post },
+	{ HTTP_GET,  "/w/{slug}/members/{uuid}/remove", CAP_MEMBERS_MANAGE, RF_HTML,
+	    web_member_prefetch, web_member_remove_form },
+	{ HTTP_POST, "/w/{slug}/members/{uuid}/remove", CAP_MEMBERS_MANAGE, RF_HTML | RF_TX,
+	    api_member_lock_prefetch, web_member_remove },
+	{ HTTP_GET,  "/w/{slug}/activity", CAP_BILLING_READ, RF_HTML, api_activity_prefetch, web_activity },
+	{ HTTP_GET,  "/w/{slug}/activity.csv", CAP_BILLING_READ, RF_HTML,
+	    web_activity_csv_prefetch, api_activity },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -8,6 +8,8 @@
 #include "core/config.h"
 #include "db/db.h"
 
+struct tmpl_set;
+
 /*
  * Nothing here is per-tenant or per-user: a worker can die or be added at
  * any moment and no other worker or host notices. The arena and the two
@@ -20,6 +22,7 @@ struct worker {
 	struct arena  *a;
 	struct buf     hdr;
 	struct buf     out;
+	struct tmpl_set *tmpl;    /* the dashboard's templates, compiled at start-up */
 };
 
 #endif
