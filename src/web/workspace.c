@@ -313,9 +313,9 @@ web_billing(struct req *r, struct db_batch *pre)
 		struct json_object *daily, *o, *x;
 		struct chart c = { 0 };
 		struct buf svg;
-		int64_t total = 0, limit = -1, *vals;
-		const char *unit = "";
-		bool gauge = false;
+		int64_t total = 0, limit = -1, peak = 0, *vals;
+		const char *unit = "", *measure;
+		bool gauge = false, daily_limit = false;
 		int n;
 
 		if (!json_object_object_get_ex(meter, "daily", &daily) ||
@@ -323,9 +323,14 @@ web_billing(struct req *r, struct db_batch *pre)
 			continue;
 		if ((vals = arena_alloc(r->a, sizeof(int64_t) * (size_t)n)) == NULL)
 			return http_error_default(r, 500);
-		for (int d = 0; d < n; d++)
+		for (int d = 0; d < n; d++) {
 			vals[d] = json_object_object_get_ex(json_object_array_get_idx(daily, d), "quantity", &x) ?
 			    json_object_get_int64(x) : 0;
+			if (vals[d] > peak)
+				peak = vals[d];
+		}
+		if (json_object_object_get_ex(meter, "period", &x) && x != NULL)
+			daily_limit = strcmp(json_object_get_string(x), "day") == 0;
 		if (json_object_object_get_ex(meter, "total", &x))
 			total = json_object_get_int64(x);
 		if (json_object_object_get_ex(meter, "limit", &x) && x != NULL)
@@ -341,8 +346,15 @@ web_billing(struct req *r, struct db_batch *pre)
 			buf_release(&svg);
 			return http_error_default(r, 500);
 		}
-		o = quota_view(r, name, unit, total, limit);
-		json_object_object_add(o, "gauge", json_object_new_boolean(gauge));
+		/*
+		 * Against its limit, as the quota API measures it: a gauge's peak,
+		 * a daily counter's busiest day, a monthly counter's total.
+		 */
+		measure = gauge ? "peak" : daily_limit ? "busiest day" : "month total";
+		o = quota_view(r, name, unit, gauge ? total : daily_limit ? peak : total, limit);
+		add_str(o, "measure", measure);
+		if (!gauge && daily_limit)
+			add_str(o, "month_total", fmt_int(r, total));
 		/* Trusted markup: built by web_chart_svg, every data string in it escaped. */
 		json_object_object_add(o, "svg", json_object_new_string_len(svg.p, (int)svg.len));
 		buf_release(&svg);
