@@ -101,12 +101,21 @@ read_form_body(struct req *r)
 	return 0;
 }
 
-/* Pages are everything but the JSON API and the two probes. */
+/*
+ * Before a route is found (404, 405, a malformed path): answer with an HTML
+ * page only a browser asking for HTML, outside the JSON API's paths; every
+ * other client keeps the API's JSON error shape.
+ */
 static bool
-path_is_page(const char *p)
+wants_page(const struct req *r)
 {
-	return strncmp(p, "/api/", 5) != 0 && strncmp(p, "/admin/billing/", 15) != 0 &&
-	    strcmp(p, "/health") != 0 && strcmp(p, "/ready") != 0;
+	const char *p = r->path;
+
+	if (strncmp(p, "/api", 4) == 0 && (p[4] == '\0' || p[4] == '/'))
+		return false;
+	if (strncmp(p, "/admin/billing/", 15) == 0 || strcmp(p, "/health") == 0 || strcmp(p, "/ready") == 0)
+		return false;
+	return r->accept != NULL && strstr(r->accept, "text/html") != NULL;
 }
 
 static int
@@ -173,7 +182,7 @@ serve(struct req *r, char **envp)
 		return http_error(r, pe == PARSE_TOO_LONG || pe == PARSE_TOO_MANY ? 414 : 400,
 		    "invalid_request", "the request is malformed (path, query string or a repeated header)");
 	r->head_only = r->method == HTTP_HEAD;
-	r->html = path_is_page(r->path);
+	r->html = wants_page(r);
 
 	switch (http_route_find(routes, nroutes, r->method, r->path, r->a, &r->route, r->param,
 	    &allow)) {

@@ -231,6 +231,7 @@ http_req_read(struct req *r, char **envp)
 	r->if_match = FCGX_GetParam("HTTP_IF_MATCH", envp);
 	r->host = FCGX_GetParam("HTTP_HOST", envp);
 	r->user_agent = FCGX_GetParam("HTTP_USER_AGENT", envp);
+	r->accept = FCGX_GetParam("HTTP_ACCEPT", envp);
 	if (header_repeated(envp, "HTTP_X_TENANT_ID") || header_repeated(envp, "HTTP_AUTHORIZATION"))
 		return PARSE_BAD_ENCODING;
 	r->content_length = 0;

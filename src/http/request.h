@@ -64,6 +64,7 @@ struct req {
 	const char       *if_match;
 	const char       *host;          /* HTTP_HOST */
 	const char       *user_agent;
+	const char       *accept;
 	void             *fcgi;          /* FCGX_Request *, for the body reader */
 
 	/* Routing. */
