@@ -65,7 +65,14 @@ web_login(struct req *r, struct db_batch *pre)
 	st = api_login_check(r, email, pw, strlen(pw), &uid);
 	r->html = html;
 	if (st != 0) {
+		/*
+		 * The API's answer is not the page's: drop its JSON body and, on
+		 * 401, its WWW-Authenticate: Bearer (nothing else was set yet);
+		 * a lockout's Retry-After stays.
+		 */
 		buf_clear(r->out, 64 * 1024);
+		if (st == 401)
+			buf_clear(r->hdr, 16 * 1024);
 		if (st == 401)
 			return login_page(r, 401, email, "Invalid email or password.");
 		if (st == 429)
@@ -118,7 +125,7 @@ int
 web_admin_tenants(struct req *r, struct db_batch *pre)
 {
 	struct json_object *body, *ctx, *v;
-	const char *q = api_query(r, "q"), *tier = api_query(r, "tier");
+	const char *q = api_query(r, "q"), *tier = api_query(r, "tier"), *filter;
 	long long page = 1, total = 0, limit = 50;
 	int st;
 
@@ -148,14 +155,14 @@ web_admin_tenants(struct req *r, struct db_batch *pre)
 		}
 		json_object_object_add(ctx, "tiers", opts);
 	}
+	filter = arena_printf(r->a, "%s%s%s%s", q ? "&q=" : "", q ? web_url_encode(r, q) : "",
+	    tier ? "&tier=" : "", tier ? web_url_encode(r, tier) : "");
 	if (page > 1)
 		json_object_object_add(ctx, "prev_url", json_object_new_string(arena_printf(r->a,
-		    "/admin/tenants?page=%lld%s%s%s%s", page - 1, q ? "&q=" : "", q ? q : "",
-		    tier ? "&tier=" : "", tier ? tier : "")));
+		    "/admin/tenants?page=%lld%s", page - 1, filter)));
 	if (page * limit < total)
 		json_object_object_add(ctx, "next_url", json_object_new_string(arena_printf(r->a,
-		    "/admin/tenants?page=%lld%s%s%s%s", page + 1, q ? "&q=" : "", q ? q : "",
-		    tier ? "&tier=" : "", tier ? tier : "")));
+		    "/admin/tenants?page=%lld%s", page + 1, filter)));
 	return web_render(r, 200, "admin_tenants", ctx);
 }
 

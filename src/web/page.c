@@ -183,9 +183,8 @@ web_redirect(struct req *r, const char *location, const char *flash)
 	return http_redirect(r, location);
 }
 
-/* Percent-encode s for a query value, into the arena. */
-static const char *
-url_encode(struct req *r, const char *s)
+const char *
+web_url_encode(struct req *r, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *o = arena_alloc(r->a, strlen(s) * 3 + 1), *p = o;
@@ -196,7 +195,7 @@ url_encode(struct req *r, const char *s)
 		unsigned char c = (unsigned char)*s;
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+		    c == '-' || c == '_' || c == '.' || c == '~') {
 			*p++ = (char)c;
 		} else {
 			*p++ = '%';
@@ -244,7 +243,7 @@ web_error_page(struct req *r, int status, const char *code, const char *message,
 		    arena_printf(r->a, "%s?%s", r->path, r->query) : r->path;
 		if (next == NULL || web_next_ok(next) == NULL || strcmp(r->path, "/dashboard") == 0)
 			return http_redirect(r, "/login");
-		return http_redirect(r, arena_printf(r->a, "/login?next=%s", url_encode(r, next)));
+		return http_redirect(r, arena_printf(r->a, "/login?next=%s", web_url_encode(r, next)));
 	}
 	ctx = web_ctx(r, error_title(status));
 	json_object_object_add(ctx, "status", json_object_new_int(status));

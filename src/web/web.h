@@ -47,6 +47,9 @@ int web_redirect(struct req *r, const char *location, const char *flash);
  */
 int web_api(struct req *r, struct db_batch *pre, route_handler h, struct json_object **out);
 
+/* s percent-encoded for a query value (unreserved characters kept), in the arena; NULL on OOM. */
+const char *web_url_encode(struct req *r, const char *s);
+
 /* The form's field, or NULL. */
 const char *web_form(const struct req *r, const char *key);
 

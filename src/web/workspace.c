@@ -258,8 +258,10 @@ web_settings_save(struct req *r, struct db_batch *pre)
 	st = web_api(r, pre, api_settings_put, &body);
 	json_object_put(r->json);
 	r->json = NULL;
-	if (st == 200)
+	if (st == 200) {
+		json_object_put(posted);
 		return web_redirect(r, ws_path(r, "/settings"), "saved");
+	}
 	if (st == 422 || st == 400)
 		return settings_page(r, 422, posted, version, web_error_fields(body),
 		    "Some settings need fixing.", false);
@@ -554,12 +556,17 @@ int
 web_members_post_prefetch(struct req *r, struct db_batch *b)
 {
 	const char *action = web_form(r, "action"), *uid = web_form(r, "user_id");
+	char *id;
 
 	if (action == NULL || strcmp(action, "role") != 0)
 		return 0;
 	if (uid == NULL || !core_uuid_valid(uid))
 		return http_error(r, 400, "invalid_request", "Choose a member.");
-	r->param[1] = uid;
+	/* As the router would have made it from a {uuid} path segment. */
+	if ((id = arena_strdup(r->a, uid)) == NULL)
+		return http_error_default(r, 500);
+	core_uuid_lower(id, id);
+	r->param[1] = id;
 	return api_member_lock_prefetch(r, b);
 }
 
@@ -669,16 +676,8 @@ activity_query(struct req *r)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v = api_query(r, keys[i]);
 
-		if (v == NULL)
-			continue;
-		buf_printf(&b, "%s%s=", b.len ? "&" : "", keys[i]);
-		for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			    *p == '-' || *p == '_' || *p == '.')
-				buf_putc(&b, (char)*p);
-			else
-				buf_printf(&b, "%%%02X", *p);
-		}
+		if (v != NULL)
+			buf_printf(&b, "%s%s=%s", b.len ? "&" : "", keys[i], web_url_encode(r, v));
 	}
 	s = arena_strdup(r->a, b.p ? b.p : "");
 	buf_release(&b);
@@ -698,7 +697,7 @@ web_activity(struct req *r, struct db_batch *pre)
 	int st;
 
 	if ((st = web_api(r, pre, api_activity, &body)) != 200)
-		return http_error_default(r, st);
+		return http_error(r, st, "invalid_request", web_error_message(body, "The filter is not valid."));
 	q = activity_query(r);
 	ctx = web_ctx(r, "Activity");
 	json_object_object_add(ctx, "tab_activity", json_object_new_boolean(true));
