@@ -215,6 +215,40 @@ chart_desc(struct buf *out, const struct chart *c, int64_t peak, int busiest, in
 	buf_puts(out, ".</desc>\n");
 }
 
+/*
+ * A coordinate with two decimals. Written by hand: printf's floating-point
+ * path was the largest single cost of rendering a billing page.
+ */
+struct fx {
+	char s[32];
+};
+
+static struct fx
+fx(double v)
+{
+	struct fx f;
+	char tmp[24];
+	long long h = (long long)(v * 100.0 + (v < 0 ? -0.5 : 0.5));
+	unsigned long long u = h < 0 ? (unsigned long long)-h : (unsigned long long)h;
+	size_t n = 0, k = 0;
+
+	tmp[n++] = (char)('0' + u % 10);
+	u /= 10;
+	tmp[n++] = (char)('0' + u % 10);
+	u /= 10;
+	tmp[n++] = '.';
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (h < 0)
+		f.s[k++] = '-';
+	while (n > 0)
+		f.s[k++] = tmp[--n];
+	f.s[k] = '\0';
+	return f;
+}
+
 /* Gridlines with their labels, then the two axes over them. */
 static void
 chart_axes(struct buf *out, uint64_t ymax, int steps)
@@ -227,16 +261,16 @@ chart_axes(struct buf *out, uint64_t ymax, int steps)
 
 		chart_compact(step * (uint64_t)j, false, label);
 		if (j > 0)
-			buf_printf(out, "<line class=\"chart-grid\" x1=\"%.2f\" y1=\"%.2f\" "
-			    "x2=\"%.2f\" y2=\"%.2f\"/>\n", (double)CHART_PL, y, (double)CHART_PR, y);
-		buf_printf(out, "<text class=\"chart-label\" x=\"%.2f\" y=\"%.2f\" "
+			buf_printf(out, "<line class=\"chart-grid\" x1=\"%s\" y1=\"%s\" "
+			    "x2=\"%s\" y2=\"%s\"/>\n", fx(CHART_PL).s, fx(y).s, fx(CHART_PR).s, fx(y).s);
+		buf_printf(out, "<text class=\"chart-label\" x=\"%s\" y=\"%s\" "
 		    "text-anchor=\"end\" font-size=\"10\">%s</text>\n",
-		    (double)CHART_PL - 6, y + 3.5, label);
+		    fx((double)CHART_PL - 6).s, fx(y + 3.5).s, label);
 	}
-	buf_printf(out, "<line class=\"chart-axis\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n",
-	    (double)CHART_PL, (double)CHART_PT, (double)CHART_PL, (double)CHART_PB);
-	buf_printf(out, "<line class=\"chart-axis\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n",
-	    (double)CHART_PL, (double)CHART_PB, (double)CHART_PR, (double)CHART_PB);
+	buf_printf(out, "<line class=\"chart-axis\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>\n",
+	    fx(CHART_PL).s, fx(CHART_PT).s, fx(CHART_PL).s, fx(CHART_PB).s);
+	buf_printf(out, "<line class=\"chart-axis\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>\n",
+	    fx(CHART_PL).s, fx(CHART_PB).s, fx(CHART_PR).s, fx(CHART_PB).s);
 }
 
 /*
@@ -246,9 +280,9 @@ chart_axes(struct buf *out, uint64_t ymax, int steps)
 static void
 chart_day_label(struct buf *out, int d, long double slot)
 {
-	buf_printf(out, "<text class=\"chart-label\" x=\"%.2f\" y=\"%.2f\" "
+	buf_printf(out, "<text class=\"chart-label\" x=\"%s\" y=\"%s\" "
 	    "text-anchor=\"middle\" font-size=\"10\">%d</text>\n",
-	    (double)(CHART_PL + (d - 1) * slot + slot / 2), (double)CHART_PB + 14, d);
+	    fx((double)(CHART_PL + (d - 1) * slot + slot / 2)).s, fx((double)CHART_PB + 14).s, d);
 }
 
 static void
@@ -298,11 +332,11 @@ web_chart_svg(struct buf *out, const struct chart *c)
 	slot = CHART_PW / c->n;
 	for (int i = 0; i < c->n; i++) {
 		h = chart_height((uint64_t)c->v[i], ymax);
-		buf_printf(out, "<rect class=\"chart-bar%s\" x=\"%.2f\" y=\"%.2f\" "
-		    "width=\"%.2f\" height=\"%.2f\"><title>%s-%02d: ",
-		    c->limit >= 0 && c->v[i] > c->limit ? " over" : "",
-		    (double)(CHART_PL + i * slot + slot * 0.15L), (double)(CHART_PB - h),
-		    (double)(slot * 0.7L), (double)h, c->month, i + 1);
+		buf_printf(out, "<rect class=\"chart-bar%s\" x=\"%s\" y=\"%s\" "
+		    "width=\"%s\" height=\"%s\"><title>%s-%02d: ",
+	    c->limit >= 0 && c->v[i] > c->limit ? " over" : "",
+	    fx((double)(CHART_PL + i * slot + slot * 0.15L)).s, fx((double)(CHART_PB - h)).s,
+	    fx((double)(slot * 0.7L)).s, fx((double)h).s, c->month, i + 1);
 		chart_amount(out, c->v[i], c->unit);
 		buf_puts(out, "</title></rect>\n");
 	}
@@ -312,11 +346,11 @@ web_chart_svg(struct buf *out, const struct chart *c)
 		double y = (double)(CHART_PB - chart_height((uint64_t)c->limit, ymax));
 
 		web_fmt_int(c->limit, num);
-		buf_printf(out, "<line class=\"chart-limit\" x1=\"%.2f\" y1=\"%.2f\" "
-		    "x2=\"%.2f\" y2=\"%.2f\"/>\n", (double)CHART_PL, y, (double)CHART_PR, y);
-		buf_printf(out, "<text class=\"chart-limit-label\" x=\"%.2f\" y=\"%.2f\" "
+		buf_printf(out, "<line class=\"chart-limit\" x1=\"%s\" y1=\"%s\" "
+		    "x2=\"%s\" y2=\"%s\"/>\n", fx(CHART_PL).s, fx(y).s, fx(CHART_PR).s, fx(y).s);
+		buf_printf(out, "<text class=\"chart-limit-label\" x=\"%s\" y=\"%s\" "
 		    "text-anchor=\"end\" font-size=\"10\">limit %s</text>\n",
-		    (double)CHART_PR, y - 4, num);
+		    fx(CHART_PR).s, fx(y - 4).s, num);
 	}
 	buf_puts(out, "</svg>\n");
 	return !out->oom;
