@@ -305,7 +305,7 @@ auth_authorize(struct req *r, struct db_batch *b)
 	const PGresult *ctx;
 	enum db_status ds;
 	enum role need;
-	int st, take = -1, nav = -1;
+	int st, take = -1, nav = -1, touch = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->begin = (rt->flags & RF_TX) != 0;
@@ -360,7 +360,7 @@ run:
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
 	if (r->who.cred == CRED_SESSION) {
-		db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
+		touch = db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
 		nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
 	}
 	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
@@ -380,8 +380,12 @@ run:
 
 	ctx = b->q[1].res;
 	if (r->who.cred == CRED_SESSION) {
-		/* No row: no such session, or it ended (idle, absolute, password changed). */
-		if (db_rows(b->q[0].res) != 1)
+		/*
+		 * No row: no such session, or it ended (idle, absolute, password
+		 * changed); not alive: idle longer than a workspace of the user
+		 * allows now (a limit tightened since the last request).
+		 */
+		if (db_rows(b->q[0].res) != 1 || touch < 0 || !db_bool(b->q[touch].res, 0, 0))
 			return unauth(r, "your session has ended; sign in again");
 		snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", db_val(b->q[0].res, 0, 2));
 		r->who.csrf = db_val(b->q[0].res, 0, 3);

@@ -762,13 +762,23 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" VALUES (decode($1, 'hex'), app.user_id(), $2, now() + interval '12 hours', $3, left($4, 200),"
 		"   app.session_idle_minutes(app.user_id()))", 4 },
 	/*
-	 * Keep a session alive: at most one write every 30 seconds, which also
-	 * refreshes its idle limit from the user's workspaces. $1 hash (hex).
+	 * After ctx_session (the user is set, so their workspaces are
+	 * visible): is the session still alive under the strictest idle limit
+	 * of the user's workspaces as they are now? One row, "alive". It also
+	 * stores that limit and keeps a live session alive, writing at most
+	 * once every 30 seconds (or when the limit changed). $1 hash (hex).
 	 */
 	[ST_SESSION_TOUCH] = { "session_touch",
-		"UPDATE sessions SET last_seen_at = now(), idle_minutes = app.session_idle_minutes(user_id)"
-		" WHERE id_hash = decode($1, 'hex') AND user_id = app.user_id()"
-		" AND last_seen_at < now() - interval '30 seconds'", 1 },
+		"WITH cur AS (SELECT app.session_idle_minutes(app.user_id()) AS m),"
+		" s AS (SELECT s.last_seen_at, s.idle_minutes, cur.m,"
+		"   s.last_seen_at > now() - make_interval(mins => cur.m) AS alive"
+		"   FROM sessions s, cur WHERE s.id_hash = decode($1, 'hex') AND s.user_id = app.user_id()),"
+		" t AS (UPDATE sessions SET idle_minutes = s.m,"
+		"   last_seen_at = CASE WHEN s.alive AND s.last_seen_at < now() - interval '30 seconds'"
+		"     THEN now() ELSE sessions.last_seen_at END"
+		"   FROM s WHERE sessions.id_hash = decode($1, 'hex')"
+		"   AND (s.idle_minutes <> s.m OR (s.alive AND s.last_seen_at < now() - interval '30 seconds')))"
+		" SELECT coalesce((SELECT alive FROM s), false)", 1 },
 	/* Sign out: $1 hash (hex). */
 	[ST_SESSION_DELETE] = { "session_delete",
 		"DELETE FROM sessions WHERE id_hash = decode($1, 'hex')", 1 },

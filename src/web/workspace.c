@@ -419,7 +419,11 @@ web_key_create(struct req *r, struct db_batch *pre)
 	st = web_api(r, pre, api_key_create, &body);
 	json_object_put(r->json);
 	r->json = NULL;
-	/* The list again, in the same transaction: the new key included. */
+	/*
+	 * The list again, the new key included. The handler has committed, so
+	 * the context is set again first (without it RLS shows no rows).
+	 */
+	auth_ctx_again(r, &list);
 	if (api_key_list_prefetch(r, &list) != 0 ||
 	    (ds = db_exec(r->w->db, r->a, &list, r->request_id)) != DB_OK)
 		return http_error(r, st == 201 ? 503 : st, "api_key",
@@ -611,13 +615,18 @@ web_members_post(struct req *r, struct db_batch *pre)
 			json_object_object_add(inv, "url", json_object_get(v));
 		add_str(inv, "email", web_form(r, "email"));
 	}
-	/* The lists again, in this transaction (a new invitation included). */
+	/*
+	 * The lists again, a new invitation included: after the handler's
+	 * commit, so with the authorisation context set again (two statements).
+	 */
+	auth_ctx_again(r, &list);
 	if (web_members_prefetch(r, &list) != 0 ||
 	    (ds = db_exec(r->w->db, r->a, &list, r->request_id)) != DB_OK) {
 		json_object_put(inv);
-		return http_error_default(r, 503);
+		return http_error(r, st >= 400 ? st : 503, "members",
+		    web_error_message(body, "The members could not be listed."));
 	}
-	return members_page(r, &list, 0, st,
+	return members_page(r, &list, 2, st,
 	    st == 201 ? NULL : web_error_message(body, "That did not work."), inv);
 }
 
