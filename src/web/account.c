@@ -131,6 +131,8 @@ web_admin_tenants(struct req *r, struct db_batch *pre)
 
 	if ((st = web_api(r, pre, api_tenant_list, &body)) != 200)
 		return http_error_default(r, st);
+	if (json_object_object_get_ex(body, "tenants", &v))
+		web_times(v, (const char *const[]){ "created_at", NULL });
 	ctx = web_ctx(r, "All tenants");
 	json_object_object_add(ctx, "list", json_object_get(body));
 	json_object_object_add(ctx, "q", q ? json_object_new_string(q) : NULL);
@@ -198,6 +200,7 @@ invite_page(struct req *r, struct db_batch *pre, int status, const char *error, 
 		return http_error(r, 410, "invitation_closed",
 		    "This invitation was already used, was revoked, or has expired. Ask for a new one.");
 	}
+	web_times(inv, (const char *const[]){ "expires_at", NULL });
 	json_object_object_add(ctx, "invite", inv);
 	json_object_object_add(ctx, "token", json_object_new_string(r->param[0]));
 	json_object_object_add(ctx, "error", error ? json_object_new_string(error) : NULL);

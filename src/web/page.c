@@ -34,6 +34,7 @@ tmpl_set_release(void *p)
 
 static int web_error_page(struct req *r, int status, const char *code, const char *message,
     struct json_object *details);
+static const char *sentence(struct req *r, const char *m);
 
 bool
 web_init(struct worker *w, char *err, size_t errlen)
@@ -248,8 +249,57 @@ web_error_page(struct req *r, int status, const char *code, const char *message,
 	ctx = web_ctx(r, error_title(status));
 	json_object_object_add(ctx, "status", json_object_new_int(status));
 	add_str(ctx, "code", code);
-	add_str(ctx, "message", message);
+	add_str(ctx, "message", sentence(r, message));
 	return web_render(r, status, "error", ctx);
+}
+
+/* ---- Display helpers ----------------------------------------------------------------- */
+
+void
+web_times(struct json_object *o, const char *const *keys)
+{
+	if (o == NULL)
+		return;
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			web_times(json_object_array_get_idx(o, i), keys);
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	for (const char *const *k = keys; *k != NULL; k++) {
+		struct json_object *v;
+		const char *s;
+		char key[64], h[24];
+
+		/* 2026-11-30T18:45:52Z -> 2026-11-30 18:45 UTC (the datetime attribute keeps the exact time) */
+		if (!json_object_object_get_ex(o, *k, &v) || !json_object_is_type(v, json_type_string) ||
+		    strlen(s = json_object_get_string(v)) < 17 || s[10] != 'T' || s[16] != ':' ||
+		    s[strlen(s) - 1] != 'Z')
+			continue;
+		snprintf(key, sizeof(key), "%s_h", *k);
+		snprintf(h, sizeof(h), "%.10s %.5s UTC", s, s + 11);
+		json_object_object_add(o, key, json_object_new_string(h));
+	}
+}
+
+/* "this needs a superadmin" -> "This needs a superadmin." for a page. */
+static const char *
+sentence(struct req *r, const char *m)
+{
+	size_t n = m ? strlen(m) : 0;
+	char *s;
+
+	if (n == 0 || (s = arena_alloc(r->a, n + 2)) == NULL)
+		return m;
+	memcpy(s, m, n + 1);
+	if (s[0] >= 'a' && s[0] <= 'z')
+		s[0] = (char)(s[0] - 'a' + 'A');
+	if (strchr(".!?", s[n - 1]) == NULL) {
+		s[n] = '.';
+		s[n + 1] = '\0';
+	}
+	return s;
 }
 
 /* ---- Forms and the API ---------------------------------------------------------------- */

@@ -50,6 +50,12 @@ int web_api(struct req *r, struct db_batch *pre, route_handler h, struct json_ob
 /* s percent-encoded for a query value (unreserved characters kept), in the arena; NULL on OOM. */
 const char *web_url_encode(struct req *r, const char *s);
 
+/*
+ * For each object in o (or o itself) and each RFC 3339 UTC time under one of
+ * keys (NULL-terminated), add "<key>_h": "YYYY-MM-DD HH:MM UTC" for display.
+ */
+void web_times(struct json_object *o, const char *const *keys);
+
 /* The form's field, or NULL. */
 const char *web_form(const struct req *r, const char *key);
 

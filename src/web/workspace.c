@@ -100,8 +100,10 @@ web_overview(struct req *r, struct db_batch *pre)
 	json_object_object_add(ctx, "quotas", quotas);
 	/* The audit log is for admins (SPEC §2); a viewer's overview leaves it out. */
 	if (auth_allows(r, CAP_BILLING_READ) &&
-	    (recent = json_tokener_parse(db_val(auth_pre(pre, 1), 0, 0) ? db_val(auth_pre(pre, 1), 0, 0) : "[]")) != NULL)
+	    (recent = json_tokener_parse(db_val(auth_pre(pre, 1), 0, 0) ? db_val(auth_pre(pre, 1), 0, 0) : "[]")) != NULL) {
+		web_times(recent, (const char *const[]){ "occurred_at", NULL });
 		json_object_object_add(ctx, "recent", recent);
+	}
 	return web_render(r, 200, "overview", ctx);
 }
 
@@ -373,11 +375,13 @@ static int
 keys_page(struct req *r, struct db_batch *pre, int status, const char *error,
     struct json_object *created)
 {
-	struct json_object *body, *ctx;
+	struct json_object *body, *ctx, *keys;
 	int st;
 
 	if ((st = web_api(r, pre, api_key_list, &body)) != 200)
 		return http_error_default(r, st);
+	if (json_object_object_get_ex(body, "api_keys", &keys))
+		web_times(keys, (const char *const[]){ "created_at", "last_used_at", "expires_at", "revoked_at", NULL });
 	ctx = web_ctx(r, "API keys");
 	json_object_object_add(ctx, "tab_keys", json_object_new_boolean(true));
 	json_object_object_add(ctx, "list", json_object_get(body));
@@ -504,6 +508,7 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 	json_object_object_add(ctx, "tab_members", json_object_new_boolean(true));
 	/* Each member's role choices; only an owner may grant owner. */
 	if (json_object_object_get_ex(body, "users", &users)) {
+		web_times(users, (const char *const[]){ "joined_at", NULL });
 		for (size_t i = 0; i < json_object_array_length(users); i++) {
 			struct json_object *u = json_object_array_get_idx(users, i), *role, *id;
 			const char *cur = json_object_object_get_ex(u, "role", &role) ? json_object_get_string(role) : "";
@@ -528,8 +533,13 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 		}
 	}
 	json_object_object_add(ctx, "list", json_object_get(body));
-	if (inv != NULL)
+	if (inv != NULL) {
+		struct json_object *list;
+
+		if (json_object_object_get_ex(inv, "invitations", &list))
+			web_times(list, (const char *const[]){ "expires_at", NULL });
 		json_object_object_add(ctx, "invitations", json_object_get(inv));
+	}
 	opts = json_object_new_array();
 	for (size_t k = 0; k < 4; k++) {
 		struct json_object *o;
@@ -708,6 +718,8 @@ web_activity(struct req *r, struct db_batch *pre)
 	if ((st = web_api(r, pre, api_activity, &body)) != 200)
 		return http_error(r, st, "invalid_request", web_error_message(body, "The filter is not valid."));
 	q = activity_query(r);
+	if (json_object_object_get_ex(body, "events", &v))
+		web_times(v, (const char *const[]){ "occurred_at", NULL });
 	ctx = web_ctx(r, "Activity");
 	json_object_object_add(ctx, "tab_activity", json_object_new_boolean(true));
 	json_object_object_add(ctx, "list", json_object_get(body));

@@ -508,7 +508,7 @@ nginx_access_log() { printf '%s/log/nginx-access.log' "$TENANTRY_TEST_STATE_DIR"
     for p in billing api-keys activity activity.csv; do
         page "$j" GET "/w/$T_SLUG/$p"
         expect_page 403
-        body_has "this needs the admin or owner role"
+        body_has "This needs the admin or owner role."
     done
 
     owner_tt
@@ -521,7 +521,7 @@ nginx_access_log() { printf '%s/log/nginx-access.log' "$TENANTRY_TEST_STATE_DIR"
         "branding_primary_color=#ff0000" "notifications_email_enabled=on" \
         "security_session_timeout_minutes=30" "security_ip_whitelist="
     expect_page 403
-    body_has "this needs the admin or owner role"
+    body_has "This needs the admin or owner role."
     api_settings
     [[ "$(jqb .version)" == "$v0" ]] || fail "the settings changed: version $v0 -> $(jqb .version)"
     [[ "$(jqb .settings.branding.primary_color)" == '#000000' ]]
@@ -565,7 +565,7 @@ nginx_access_log() { printf '%s/log/nginx-access.log' "$TENANTRY_TEST_STATE_DIR"
     sign_in "$k" "$OWNER_EMAIL" "$OWNER_PW"
     page "$k" GET /admin/tenants
     expect_page 403
-    body_has "this needs a superadmin"
+    body_has "This needs a superadmin."
     body_lacks "All tenants (operator)"
 }
 

@@ -49,8 +49,8 @@ test('01 sign in at /login lands on /dashboard listing the workspace with role a
   assert.equal(await card.locator('h2 a').getAttribute('href'), `/w/${tenant.slug}`);
   assert.equal(await text(card.locator('h2')), tenant.name);
   const badges = await card.locator('.badge').allInnerTexts();
-  assert.ok(badges.map((b) => b.trim()).includes('owner'), `role badge in ${JSON.stringify(badges)}`);
-  assert.equal((await card.locator('.badge.tier').innerText()).trim(), 'business');
+  assert.ok(badges.map((b) => b.trim()).includes('role: owner'), `role badge in ${JSON.stringify(badges)}`);
+  assert.equal((await card.locator('.badge.tier').innerText()).trim(), 'business plan');
 
   // The session cookie is the one SPEC §2 describes.
   const cookie = (await context.cookies()).find((c) => c.name === '__Host-tenantry');

@@ -142,7 +142,9 @@ settings_controls_follow_role(void **state)
 	assert_null(strstr(admin, "<fieldset disabled>"));
 	assert_non_null(strstr(admin, "Save settings"));
 	/* The error sits in its field, tied to the input. */
-	assert_non_null(strstr(admin, "aria-describedby=\"branding_primary_color-err\""));
+	assert_non_null(strstr(admin,
+	    "aria-describedby=\"branding_primary_color-hint branding_primary_color-err\" aria-invalid=\"true\""));
+	assert_non_null(strstr(viewer, "aria-describedby=\"branding_primary_color-hint\">"));
 	assert_non_null(strstr(admin, "id=\"branding_primary_color-err\">must be #RRGGBB</p>"));
 	free(viewer);
 	free(admin);
