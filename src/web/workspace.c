@@ -437,6 +437,27 @@ web_key_create(struct req *r, struct db_batch *pre)
 	return keys_page(r, &list, st, web_error_message(body, "The key could not be created."), NULL);
 }
 
+/*
+ * A confirmation page ("revoke this key?", "remove this member?"): the one
+ * row the prefetch found (JSON) under key in the context of template tmpl,
+ * or 404 with code and message when there is none.
+ */
+static int
+confirm_page(struct req *r, struct db_batch *pre, const char *key, const char *tmpl,
+    const char *title, const char *tab, const char *code, const char *missing)
+{
+	const PGresult *res = auth_pre(pre, 0);
+	struct json_object *ctx, *row;
+
+	if (db_rows(res) != 1 || (row = json_tokener_parse(db_val(res, 0, 0))) == NULL)
+		return http_error(r, 404, code, missing);
+	ctx = web_ctx(r, title);
+	json_object_object_add(ctx, tab, json_object_new_boolean(true));
+	json_object_object_add(ctx, key, row);
+	json_object_object_add(ctx, "self", json_object_new_boolean(strcmp(r->param[1], r->who.user_id) == 0));
+	return web_render(r, 200, tmpl, ctx);
+}
+
 /* The key named by the path (ST_WEB_KEY). */
 int
 web_key_prefetch(struct req *r, struct db_batch *b)
@@ -448,15 +469,8 @@ web_key_prefetch(struct req *r, struct db_batch *b)
 int
 web_key_revoke_form(struct req *r, struct db_batch *pre)
 {
-	const PGresult *res = auth_pre(pre, 0);
-	struct json_object *ctx, *key;
-
-	if (db_rows(res) != 1 || (key = json_tokener_parse(db_val(res, 0, 0))) == NULL)
-		return http_error(r, 404, "api_key_not_found", "There is no such API key in this workspace.");
-	ctx = web_ctx(r, "Revoke API key");
-	json_object_object_add(ctx, "tab_keys", json_object_new_boolean(true));
-	json_object_object_add(ctx, "key", key);
-	return web_render(r, 200, "key_revoke", ctx);
+	return confirm_page(r, pre, "key", "key_revoke", "Revoke API key", "tab_keys",
+	    "api_key_not_found", "There is no such API key in this workspace.");
 }
 
 /* POST /w/{slug}/api-keys/{id}/revoke (admin): 303 to the list, the key answering 401 from now on; 404. */
@@ -486,12 +500,31 @@ web_members_prefetch(struct req *r, struct db_batch *b)
 
 static const char *const roles[] = { "viewer", "member", "admin", "owner" };
 
+/* The role choices of a <select>, selected marked; only an owner may grant owner. */
+static struct json_object *
+role_options(bool owner, const char *selected)
+{
+	struct json_object *opts = json_object_new_array();
+
+	for (size_t k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
+		struct json_object *o;
+
+		if (strcmp(roles[k], "owner") == 0 && !owner)
+			continue;
+		o = json_object_new_object();
+		add_str(o, "value", roles[k]);
+		json_object_object_add(o, "selected", json_object_new_boolean(strcmp(selected, roles[k]) == 0));
+		json_object_array_add(opts, o);
+	}
+	return opts;
+}
+
 /* The members page: list, role forms and invitations for managers, an error or a new invite link. */
 static int
 members_page(struct req *r, struct db_batch *pre, int first, int status, const char *error,
     struct json_object *invited)
 {
-	struct json_object *body, *inv = NULL, *ctx, *users, *opts;
+	struct json_object *body, *inv = NULL, *ctx, *users;
 	struct db_batch sub;
 	bool manage = auth_allows(r, CAP_MEMBERS_MANAGE), owner = r->who.superadmin || r->tenant.role == ROLE_OWNER;
 	int st;
@@ -513,18 +546,7 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 			struct json_object *u = json_object_array_get_idx(users, i), *role, *id;
 			const char *cur = json_object_object_get_ex(u, "role", &role) ? json_object_get_string(role) : "";
 
-			opts = json_object_new_array();
-			for (size_t k = 0; k < 4; k++) {
-				struct json_object *o;
-
-				if (strcmp(roles[k], "owner") == 0 && !owner)
-					continue;
-				o = json_object_new_object();
-				add_str(o, "value", roles[k]);
-				json_object_object_add(o, "selected", json_object_new_boolean(strcmp(cur, roles[k]) == 0));
-				json_object_array_add(opts, o);
-			}
-			json_object_object_add(u, "roles", opts);
+			json_object_object_add(u, "roles", role_options(owner, cur));
 			json_object_object_add(u, "editable", json_object_new_boolean(manage &&
 			    (owner || strcmp(cur, "owner") != 0)));
 			if (json_object_object_get_ex(u, "user_id", &id))
@@ -540,18 +562,7 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 			web_times(list, (const char *const[]){ "expires_at", NULL });
 		json_object_object_add(ctx, "invitations", json_object_get(inv));
 	}
-	opts = json_object_new_array();
-	for (size_t k = 0; k < 4; k++) {
-		struct json_object *o;
-
-		if (strcmp(roles[k], "owner") == 0 && !owner)
-			continue;
-		o = json_object_new_object();
-		add_str(o, "value", roles[k]);
-		json_object_object_add(o, "selected", json_object_new_boolean(strcmp(roles[k], "member") == 0));
-		json_object_array_add(opts, o);
-	}
-	json_object_object_add(ctx, "invite_roles", opts);
+	json_object_object_add(ctx, "invite_roles", role_options(owner, "member"));
 	add_str(ctx, "error", error);
 	json_object_object_add(ctx, "invited", invited);
 	return web_render(r, status, "members", ctx);
@@ -651,16 +662,8 @@ web_member_prefetch(struct req *r, struct db_batch *b)
 int
 web_member_remove_form(struct req *r, struct db_batch *pre)
 {
-	const PGresult *res = auth_pre(pre, 0);
-	struct json_object *ctx, *m;
-
-	if (db_rows(res) != 1 || (m = json_tokener_parse(db_val(res, 0, 0))) == NULL)
-		return http_error(r, 404, "user_not_found", "There is no such member in this workspace.");
-	ctx = web_ctx(r, "Remove member");
-	json_object_object_add(ctx, "tab_members", json_object_new_boolean(true));
-	json_object_object_add(ctx, "member", m);
-	json_object_object_add(ctx, "self", json_object_new_boolean(strcmp(r->param[1], r->who.user_id) == 0));
-	return web_render(r, 200, "member_remove", ctx);
+	return confirm_page(r, pre, "member", "member_remove", "Remove member", "tab_members",
+	    "user_not_found", "There is no such member in this workspace.");
 }
 
 /*
