@@ -199,18 +199,22 @@ chart_desc(struct buf *out, const struct chart *c, int64_t peak, int busiest, in
 	if (total == INT64_MAX)   /* core_meter_sum saturates */
 		buf_puts(out, "at least ");
 	chart_amount(out, total, c->unit);
-	if (c->limit >= 0) {
+	if (c->limit >= 0 && c->limit_on_total) {
+		buf_puts(out, " of a monthly limit of ");
+		chart_amount(out, c->limit, c->unit);
+	} else if (c->limit >= 0) {
 		buf_puts(out, "; limit ");
 		chart_amount(out, c->limit, c->unit);
-	} else
+	} else {
 		buf_puts(out, "; no limit");
+	}
 	if (peak > 0) {
 		buf_printf(out, "; %s day %s-%02d with ", c->gauge ? "highest" : "busiest",
 		    c->month, busiest + 1);
 		chart_amount(out, peak, c->unit);
 	} else
 		buf_puts(out, "; no usage");
-	if (c->limit >= 0)
+	if (c->limit >= 0 && !c->limit_on_total)
 		buf_printf(out, "; %d %s over the limit", over, over == 1 ? "day" : "days");
 	buf_puts(out, ".</desc>\n");
 }
@@ -305,18 +309,21 @@ web_chart_svg(struct buf *out, const struct chart *c)
 	int busiest = 0, over = 0, steps;
 	uint64_t ymax;
 	char num[32];
+	/* The line drawn across the days: none for a limit on the month's total. */
+	int64_t line;
 
 	if (out == NULL || !chart_valid(c))
 		return false;
+	line = c->limit_on_total ? -1 : c->limit;
 	for (int i = 0; i < c->n; i++) {
 		if (c->v[i] > peak) {
 			peak = c->v[i];
 			busiest = i;
 		}
-		if (c->limit >= 0 && c->v[i] > c->limit)
+		if (line >= 0 && c->v[i] > line)
 			over++;
 	}
-	ymax = chart_nice((uint64_t)(c->limit > peak ? c->limit : peak), &steps);
+	ymax = chart_nice((uint64_t)(line > peak ? line : peak), &steps);
 
 	buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
 	    "width=\"100%%\" class=\"chart\" role=\"img\" aria-labelledby=\"%s-title %s-desc\">\n",
@@ -334,7 +341,7 @@ web_chart_svg(struct buf *out, const struct chart *c)
 		h = chart_height((uint64_t)c->v[i], ymax);
 		buf_printf(out, "<rect class=\"chart-bar%s\" x=\"%s\" y=\"%s\" "
 		    "width=\"%s\" height=\"%s\"><title>%s-%02d: ",
-	    c->limit >= 0 && c->v[i] > c->limit ? " over" : "",
+	    line >= 0 && c->v[i] > line ? " over" : "",
 	    fx((double)(CHART_PL + i * slot + slot * 0.15L)).s, fx((double)(CHART_PB - h)).s,
 	    fx((double)(slot * 0.7L)).s, fx((double)h).s, c->month, i + 1);
 		chart_amount(out, c->v[i], c->unit);
@@ -342,10 +349,10 @@ web_chart_svg(struct buf *out, const struct chart *c)
 	}
 
 	/* The limit line last, so it reads over the bars. */
-	if (c->limit >= 0) {
-		double y = (double)(CHART_PB - chart_height((uint64_t)c->limit, ymax));
+	if (line >= 0) {
+		double y = (double)(CHART_PB - chart_height((uint64_t)line, ymax));
 
-		web_fmt_int(c->limit, num);
+		web_fmt_int(line, num);
 		buf_printf(out, "<line class=\"chart-limit\" x1=\"%s\" y1=\"%s\" "
 		    "x2=\"%s\" y2=\"%s\"/>\n", fx(CHART_PL).s, fx(y).s, fx(CHART_PR).s, fx(y).s);
 		buf_printf(out, "<text class=\"chart-limit-label\" x=\"%s\" y=\"%s\" "

@@ -20,6 +20,8 @@ struct chart {
 	const int64_t *v;       /* daily values, v[0] is day 1; never negative */
 	int            n;       /* days shown: 1 .. the month's length (28..31) */
 	int64_t        limit;   /* the limit line; < 0 = unlimited (no line) */
+	bool           limit_on_total; /* limit caps the month's total (a monthly counter), not
+	                                  a day: said in the desc; no line, no day is "over" */
 	bool           gauge;   /* gauge (value per day) vs counter (per-day amount); changes the desc wording only */
 };
 

@@ -343,8 +343,13 @@ web_billing(struct req *r, struct db_batch *pre)
 			unit = json_object_get_string(x);
 		if (json_object_object_get_ex(meter, "kind", &x))
 			gauge = strcmp(json_object_get_string(x), "gauge") == 0;
+		/*
+		 * A monthly counter's limit is on the month's total: a line across
+		 * its daily bars would only flatten them; the desc and caption say it.
+		 */
 		c = (struct chart){ .id = arena_printf(r->a, "chart-%d", chart_n++), .title = name,
-		    .unit = unit, .month = month, .v = vals, .n = n, .limit = limit, .gauge = gauge };
+		    .unit = unit, .month = month, .v = vals, .n = n, .gauge = gauge, .limit = limit,
+		    .limit_on_total = !gauge && !daily_limit };
 		buf_init(&svg);
 		if (!web_chart_svg(&svg, &c) || svg.oom) {
 			buf_release(&svg);

@@ -259,6 +259,35 @@ over_limit(void **state)
 	free(svg);
 }
 
+/*
+ * A monthly counter: the limit caps the month's total, so there is no line
+ * and no day is over, the scale follows the days, and the desc says it.
+ */
+static void
+limit_on_total(void **state)
+{
+	int64_t v[30] = { 40000, 10000, 60000 };
+	double y[30], h[30];
+	struct chart c = {
+		.id = "chart-tokens", .title = "tokens", .unit = "tokens", .month = "2026-11",
+		.v = v, .n = 30, .limit = 100000, .limit_on_total = true,
+	};
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	assert_true(web_chart_svg(&b, &c));
+	assert_null(strstr(b.p, "chart-limit"));
+	assert_int_equal(count(b.p, "chart-bar over"), 0);
+	assert_non_null(strstr(b.p, "total 110,000 tokens of a monthly limit of 100,000 tokens; busiest day "
+	    "2026-11-03 with 60,000 tokens.</desc>"));
+	/* ymax is the nice top over the busiest day (100,000 here, not the limit's scale of another size). */
+	assert_int_equal(bars(b.p, y, h, 30), 30);
+	assert_true(fabs(h[2] / h[0] - 1.5) < 0.01);
+	assert_true(h[2] > (PB - PT) / 2);
+	buf_release(&b);
+}
+
 /* Axis tops: 1, 2, 2.5, 5 x 10^k, at least 5; gridlines 4 (for 2 x 10^k) or 5. */
 static const struct {
 	int64_t     peak, limit;
@@ -532,6 +561,7 @@ main(void)
 		cmocka_unit_test(aria_and_csp),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(bad_input),
+		cmocka_unit_test(limit_on_total),
 		cmocka_unit_test(fmt_int_table),
 		cmocka_unit_test(fmt_compact_table),
 	};
