@@ -128,6 +128,8 @@ http_error_details(struct req *r, int status, const char *code, const char *mess
 {
 	struct json_object *root, *err;
 
+	if (status == 503)
+		http_header(r, "Retry-After", "5");   /* pages and JSON alike */
 	if (r->html && http_html_error != NULL) {
 		int st = http_html_error(r, status, code, message, details);
 
@@ -146,8 +148,6 @@ http_error_details(struct req *r, int status, const char *code, const char *mess
 	json_object_object_add(root, "error", err);
 	if (status == 401)
 		http_header(r, "WWW-Authenticate", "Bearer realm=\"tenantry\"");
-	else if (status == 503)
-		http_header(r, "Retry-After", "5");
 	return http_json(r, status, root);
 }
 

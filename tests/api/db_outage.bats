@@ -190,3 +190,39 @@ non_json_log_lines_since() {
         expect_status 200
     done
 }
+
+@test "dashboard pages while PostgreSQL is down: a 503 HTML page (the session kept), then the page again" {
+    local jar csrf i
+    jar="$(_tmp)/jar_outage"
+    # Sign mia in through the form, as a browser would.
+    api GET /login "" -c "$jar" -b "$jar"
+    expect_status 200
+    csrf="$(grep -o 'name="csrf_token" value="[^"]*"' <<<"$BODY" | head -1 | sed -E 's/.*value="([^"]*)"/\1/')"
+    [[ -n "$csrf" ]] || fail "no csrf_token on /login"
+    api POST /login "" -c "$jar" -b "$jar" --data-urlencode "csrf_token=$csrf" \
+        --data-urlencode "email=mia@acme.example" --data-urlencode "password=$DEMO_PASSWORD"
+    expect_status 303
+    api GET /w/acme "" -b "$jar"
+    expect_status 200
+
+    eval "$TENANTRY_TEST_PG_STOP"
+    for i in 1 2 3 4; do
+        CURL_MAX_TIME=20 api GET /w/acme "" -b "$jar"
+        REQ="GET /w/acme with PostgreSQL down (#$i)"
+        expect_status 503
+        [[ "$(header Content-Type)" == "text/html; charset=utf-8" ]] || fail "$REQ: not an HTML page: $(header Content-Type)"
+        [[ -n "$(header Retry-After)" ]] || fail "$REQ: no Retry-After"
+        grep -q "Temporarily unavailable" <<<"$BODY" || fail "$REQ: the page does not say so" "$BODY"
+        # The session is not thrown away for an outage: no cookie is cleared.
+        [[ -z "$(header Set-Cookie | grep '__Host-tenantry=;')" ]] || fail "$REQ cleared the session cookie"
+    done
+
+    eval "$TENANTRY_TEST_PG_START"
+    for i in $(seq 1 40); do
+        api GET /w/acme "" -b "$jar"
+        [[ "$STATUS" == 200 ]] && break
+        sleep 0.25
+    done
+    expect_status 200
+    grep -q "Acme" <<<"$BODY" || fail "the overview after recovery lacks the workspace" "$BODY"
+}
