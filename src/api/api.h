@@ -79,6 +79,8 @@ struct json_object *api_usage_quotas_now(struct req *r, const PGresult *res);
 /* Billing (billing.c). */
 int  api_billing_usage_prefetch(struct req *r, struct db_batch *b);
 int  api_billing_usage(struct req *r, struct db_batch *pre);
+/* The body of the usage (or, with quotas, the quota) answer, not sent: 0 with *out the caller's, or the error written. */
+int  api_billing_build(struct req *r, struct db_batch *pre, bool quotas, struct json_object **out);
 int  api_billing_quota(struct req *r, struct db_batch *pre);
 int  api_billing_tenant_prefetch(struct req *r, struct db_batch *b);
 int  api_billing_tenant(struct req *r, struct db_batch *pre);

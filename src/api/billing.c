@@ -122,9 +122,12 @@ bill_series(struct req *r, const struct bill_month *bm, const struct meter_row *
 	return 0;
 }
 
-/* The tenant's month as {tenant_id, month, meters: {...}} or with quotas. */
-static int
-bill_answer(struct req *r, struct db_batch *pre, bool quotas)
+/*
+ * The tenant's month as {tenant_id, month, meters: {...}} or with quotas,
+ * into *out (the caller's). Returns 0, or the error status it wrote.
+ */
+int
+api_billing_build(struct req *r, struct db_batch *pre, bool quotas, struct json_object **out)
 {
 	struct bill_month bm;
 	struct meter_row *m;
@@ -173,6 +176,18 @@ bill_answer(struct req *r, struct db_batch *pre, bool quotas)
 		json_object_object_add(meters, m[i].name, o);
 	}
 	json_object_object_add(body, quotas ? "quotas" : "meters", meters);
+	*out = body;
+	return 0;
+}
+
+static int
+bill_answer(struct req *r, struct db_batch *pre, bool quotas)
+{
+	struct json_object *body;
+	int st;
+
+	if ((st = api_billing_build(r, pre, quotas, &body)) != 0)
+		return st;
 	return http_json(r, 200, body);
 }
 
