@@ -24,9 +24,9 @@ login_page(struct req *r, int status, const char *email, const char *error)
 	struct json_object *ctx = web_ctx(r, "Sign in");
 	const char *next = web_next_ok(r->method == HTTP_POST ? web_form(r, "next") : api_query(r, "next"));
 
-	json_object_object_add(ctx, "email", email ? json_object_new_string(email) : NULL);
-	json_object_object_add(ctx, "next", next ? json_object_new_string(next) : NULL);
-	json_object_object_add(ctx, "error", error ? json_object_new_string(error) : NULL);
+	web_add_str(ctx, "email", email);
+	web_add_str(ctx, "next", next);
+	web_add_str(ctx, "error", error);
 	return web_render(r, status, "login", ctx);
 }
 
@@ -135,7 +135,7 @@ web_admin_tenants(struct req *r, struct db_batch *pre)
 		web_times(v, (const char *const[]){ "created_at", NULL });
 	ctx = web_ctx(r, "All tenants");
 	json_object_object_add(ctx, "list", json_object_get(body));
-	json_object_object_add(ctx, "q", q ? json_object_new_string(q) : NULL);
+	web_add_str(ctx, "q", q);
 	if (json_object_object_get_ex(body, "page", &v))
 		page = json_object_get_int64(v);
 	if (json_object_object_get_ex(body, "total", &v))
@@ -203,9 +203,9 @@ invite_page(struct req *r, struct db_batch *pre, int status, const char *error, 
 	web_times(inv, (const char *const[]){ "expires_at", NULL });
 	json_object_object_add(ctx, "invite", inv);
 	json_object_object_add(ctx, "token", json_object_new_string(r->param[0]));
-	json_object_object_add(ctx, "error", error ? json_object_new_string(error) : NULL);
+	web_add_str(ctx, "error", error);
 	json_object_object_add(ctx, "errors", fields ? fields : json_object_new_object());
-	json_object_object_add(ctx, "name", web_form(r, "name") ? json_object_new_string(web_form(r, "name")) : NULL);
+	web_add_str(ctx, "name", web_form(r, "name"));
 	json_object_object_add(ctx, "login_url", json_object_new_string(arena_printf(r->a,
 	    "/login?next=/invite/%s", r->param[0])));
 	return web_render(r, status, "invite", ctx);

@@ -71,6 +71,12 @@ put_json(void *o)
 	json_object_put(o);
 }
 
+void
+web_defer_json(struct req *r, struct json_object *o)
+{
+	arena_defer(r->a, put_json, o);
+}
+
 /* Parse JSON text owned elsewhere; the arena frees the object. NULL if s is not JSON. */
 static struct json_object *
 arena_json(struct req *r, const char *s)
@@ -79,12 +85,12 @@ arena_json(struct req *r, const char *s)
 
 	if (s == NULL || (o = json_tokener_parse(s)) == NULL)
 		return NULL;
-	arena_defer(r->a, put_json, o);
+	web_defer_json(r, o);
 	return o;
 }
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
+void
+web_add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
@@ -96,12 +102,12 @@ ws_ctx(struct req *r)
 	struct json_object *ws = json_object_new_object();
 	const char *role = auth_role_name(r->tenant.role);
 
-	add_str(ws, "id", r->tenant.id);
-	add_str(ws, "slug", r->tenant.slug);
-	add_str(ws, "name", r->tenant.name);
-	add_str(ws, "tier", r->tenant.tier);
-	add_str(ws, "status", r->tenant.status);
-	add_str(ws, "role", role ? role : (r->who.superadmin ? "superadmin" : NULL));
+	web_add_str(ws, "id", r->tenant.id);
+	web_add_str(ws, "slug", r->tenant.slug);
+	web_add_str(ws, "name", r->tenant.name);
+	web_add_str(ws, "tier", r->tenant.tier);
+	web_add_str(ws, "status", r->tenant.status);
+	web_add_str(ws, "role", role ? role : (r->who.superadmin ? "superadmin" : NULL));
 	json_object_object_add(ws, "suspended", json_object_new_boolean(
 	    r->tenant.status && strcmp(r->tenant.status, "suspended") == 0));
 	json_object_object_add(ws, "can_edit", json_object_new_boolean(auth_allows(r, CAP_TENANT_WRITE)));
@@ -118,13 +124,13 @@ web_ctx(struct req *r, const char *title)
 	struct json_object *ctx = json_object_new_object(), *user, *nav;
 	const char *flash = auth_cookie(r, FLASH_COOKIE);
 
-	add_str(ctx, "title", title);
-	add_str(ctx, "csrf", auth_csrf_token(r));
-	add_str(ctx, "request_id", r->request_id);
+	web_add_str(ctx, "title", title);
+	web_add_str(ctx, "csrf", auth_csrf_token(r));
+	web_add_str(ctx, "request_id", r->request_id);
 	if (r->who.cred == CRED_SESSION && r->who.email != NULL) {
 		user = json_object_new_object();
-		add_str(user, "name", r->who.name);
-		add_str(user, "email", r->who.email);
+		web_add_str(user, "name", r->who.name);
+		web_add_str(user, "email", r->who.email);
 		json_object_object_add(user, "superadmin", json_object_new_boolean(r->who.superadmin));
 		json_object_object_add(ctx, "user", user);
 		if ((nav = arena_json(r, r->web_nav)) != NULL && json_object_is_type(nav, json_type_array)) {
@@ -143,7 +149,7 @@ web_ctx(struct req *r, const char *title)
 	if (flash != NULL) {
 		for (size_t i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
 			if (strcmp(flash, flashes[i].code) == 0)
-				add_str(ctx, "flash", flashes[i].text);
+				web_add_str(ctx, "flash", flashes[i].text);
 		http_header(r, "Set-Cookie", FLASH_COOKIE "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
 	}
 	return ctx;
@@ -248,8 +254,8 @@ web_error_page(struct req *r, int status, const char *code, const char *message,
 	}
 	ctx = web_ctx(r, error_title(status));
 	json_object_object_add(ctx, "status", json_object_new_int(status));
-	add_str(ctx, "code", code);
-	add_str(ctx, "message", sentence(r, message));
+	web_add_str(ctx, "code", code);
+	web_add_str(ctx, "message", sentence(r, message));
 	return web_render(r, status, "error", ctx);
 }
 

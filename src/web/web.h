@@ -30,6 +30,12 @@ void web_free(struct worker *w);
  */
 struct json_object *web_ctx(struct req *r, const char *title);
 
+/* o[k] = the string v, or JSON null when v is NULL. */
+void web_add_str(struct json_object *o, const char *k, const char *v);
+
+/* The arena puts o (one reference) when the request ends. */
+void web_defer_json(struct req *r, struct json_object *o);
+
 /* Render template name with ctx (taken and freed) as the response. */
 int web_render(struct req *r, int status, const char *name, struct json_object *ctx);
 

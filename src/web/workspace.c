@@ -22,18 +22,6 @@
  * handler the API uses, with its validation, audit row and transaction.
  */
 
-static void
-put_json(void *o)
-{
-	json_object_put(o);
-}
-
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
 static const char *
 ws_path(struct req *r, const char *tail)
 {
@@ -60,17 +48,17 @@ quota_view(struct req *r, const char *name, const char *unit, int64_t used, int6
 	/* Two decimals, as the API reports it (a zero limit reads 100 %). */
 	int64_t hundredths = limit >= 0 ? (int64_t)(core_meter_percentage(used, limit) * 100.0 + 0.5) : 0;
 
-	add_str(q, "name", name);
-	add_str(q, "unit", unit);
-	add_str(q, "used", fmt_int(r, used));
+	web_add_str(q, "name", name);
+	web_add_str(q, "unit", unit);
+	web_add_str(q, "used", fmt_int(r, used));
 	if (limit < 0) {
 		json_object_object_add(q, "unlimited", json_object_new_boolean(true));
 	} else {
-		add_str(q, "limit", fmt_int(r, limit));
-		add_str(q, "pct", arena_printf(r->a, "%lld.%02lld", (long long)(hundredths / 100),
+		web_add_str(q, "limit", fmt_int(r, limit));
+		web_add_str(q, "pct", arena_printf(r->a, "%lld.%02lld", (long long)(hundredths / 100),
 		    (long long)(hundredths % 100)));
 		json_object_object_add(q, "bar", json_object_new_int64(hundredths >= 10000 ? 100 : hundredths / 100));
-		add_str(q, "level", hundredths >= 10000 ? "over" : hundredths >= 8000 ? "warn" : "ok");
+		web_add_str(q, "level", hundredths >= 10000 ? "over" : hundredths >= 8000 ? "warn" : "ok");
 	}
 	return q;
 }
@@ -132,7 +120,7 @@ settings_form(struct json_object *settings, const char *name)
 		{ "security", "ip_whitelist", "security_ip_whitelist" },
 	};
 
-	add_str(f, "name", name);
+	web_add_str(f, "name", name);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (!json_object_object_get_ex(settings, keys[i].sec, &sec) ||
 		    !json_object_object_get_ex(sec, keys[i].key, &v) || v == NULL)
@@ -155,7 +143,7 @@ settings_form(struct json_object *settings, const char *name)
 		} else if (json_object_is_type(v, json_type_boolean)) {
 			json_object_object_add(f, keys[i].field, json_object_get(v));
 		} else {
-			add_str(f, keys[i].field, json_object_get_string(v));
+			web_add_str(f, keys[i].field, json_object_get_string(v));
 		}
 	}
 	/* Which sections the viewer may see at all (sensitive ones are omitted below admin). */
@@ -175,9 +163,9 @@ settings_page(struct req *r, int status, struct json_object *form, const char *v
 
 	json_object_object_add(ctx, "tab_settings", json_object_new_boolean(true));
 	json_object_object_add(ctx, "form", form);
-	add_str(ctx, "version", version);
+	web_add_str(ctx, "version", version);
 	json_object_object_add(ctx, "errors", errors ? errors : json_object_new_object());
-	add_str(ctx, "error", error);
+	web_add_str(ctx, "error", error);
 	json_object_object_add(ctx, "stale", json_object_new_boolean(stale));
 	return web_render(r, status, "settings", ctx);
 }
@@ -223,7 +211,7 @@ web_settings_save(struct req *r, struct db_batch *pre)
 	int st;
 
 	sec = json_object_new_object();
-	add_str(sec, "primary_color", web_form(r, "branding_primary_color") ? web_form(r, "branding_primary_color") : "");
+	web_add_str(sec, "primary_color", web_form(r, "branding_primary_color") ? web_form(r, "branding_primary_color") : "");
 	json_object_object_add(sec, "logo_url", url_or_null(web_form(r, "branding_logo_url")));
 	json_object_object_add(patch, "branding", sec);
 	sec = json_object_new_object();
@@ -251,10 +239,10 @@ web_settings_save(struct req *r, struct db_batch *pre)
 	/* What the form shows again if the save fails: exactly what was posted. */
 	posted = settings_form(patch, name);
 	if (timeout != NULL)
-		add_str(posted, "security_session_timeout_minutes", timeout);
+		web_add_str(posted, "security_session_timeout_minutes", timeout);
 	if (bad_timeout) {
 		errors = json_object_new_object();
-		add_str(errors, "security_session_timeout_minutes", "must be a whole number of minutes (5-1440)");
+		web_add_str(errors, "security_session_timeout_minutes", "must be a whole number of minutes (5-1440)");
 		json_object_put(patch);
 		return settings_page(r, 422, posted, version, errors, "Some settings need fixing.", false);
 	}
@@ -311,15 +299,15 @@ web_billing(struct req *r, struct db_batch *pre)
 	/* The API's own answer, handed over as objects (no text round trip). */
 	if ((st = api_billing_build(r, pre, false, &body)) != 0)
 		return st;
-	arena_defer(r->a, put_json, body);
+	web_defer_json(r, body);
 	if (!json_object_object_get_ex(body, "month", &v) || !json_object_object_get_ex(body, "meters", &meters))
 		return http_error_default(r, 500);
 	month = json_object_get_string(v);
 	ctx = web_ctx(r, arena_printf(r->a, "Billing %s", month));
 	json_object_object_add(ctx, "tab_billing", json_object_new_boolean(true));
-	add_str(ctx, "month", month);
-	add_str(ctx, "prev_month", month_add(r, month, -1));
-	add_str(ctx, "next_month", month_add(r, month, 1));
+	web_add_str(ctx, "month", month);
+	web_add_str(ctx, "prev_month", month_add(r, month, -1));
+	web_add_str(ctx, "next_month", month_add(r, month, 1));
 	list = json_object_new_array();
 	json_object_object_foreach(meters, name, meter) {
 		struct json_object *daily, *o, *x;
@@ -369,9 +357,9 @@ web_billing(struct req *r, struct db_batch *pre)
 		 */
 		measure = gauge ? "peak" : daily_limit ? "busiest day" : "month total";
 		o = quota_view(r, name, unit, gauge ? total : daily_limit ? peak : total, limit);
-		add_str(o, "measure", measure);
+		web_add_str(o, "measure", measure);
 		if (!gauge && daily_limit)
-			add_str(o, "month_total", fmt_int(r, total));
+			web_add_str(o, "month_total", fmt_int(r, total));
 		/* Trusted markup: built by web_chart_svg, every data string in it escaped. */
 		json_object_object_add(o, "svg", json_object_new_string_len(svg.p, (int)svg.len));
 		buf_release(&svg);
@@ -398,7 +386,7 @@ keys_page(struct req *r, struct db_batch *pre, int status, const char *error,
 	ctx = web_ctx(r, "API keys");
 	json_object_object_add(ctx, "tab_keys", json_object_new_boolean(true));
 	json_object_object_add(ctx, "list", json_object_get(body));
-	add_str(ctx, "error", error);
+	web_add_str(ctx, "error", error);
 	json_object_object_add(ctx, "created", created);
 	return web_render(r, status, "keys", ctx);
 }
@@ -428,10 +416,10 @@ web_key_create(struct req *r, struct db_batch *pre)
 		if (strcmp(r->form[i].key, "scope") == 0)
 			json_object_array_add(scopes, json_object_new_string(r->form[i].val));
 	r->json = json_object_new_object();
-	add_str(r->json, "name", web_form(r, "name") ? web_form(r, "name") : "");
+	web_add_str(r->json, "name", web_form(r, "name") ? web_form(r, "name") : "");
 	json_object_object_add(r->json, "scopes", scopes);
 	if (expires != NULL && *expires != '\0')
-		add_str(r->json, "expires_at", strlen(expires) == 10 ?
+		web_add_str(r->json, "expires_at", strlen(expires) == 10 ?
 		    arena_printf(r->a, "%sT00:00:00Z", expires) : expires);
 	st = web_api(r, pre, api_key_create, &body);
 	json_object_put(r->json);
@@ -525,7 +513,7 @@ role_options(bool owner, const char *selected)
 		if (strcmp(roles[k], "owner") == 0 && !owner)
 			continue;
 		o = json_object_new_object();
-		add_str(o, "value", roles[k]);
+		web_add_str(o, "value", roles[k]);
 		json_object_object_add(o, "selected", json_object_new_boolean(strcmp(selected, roles[k]) == 0));
 		json_object_array_add(opts, o);
 	}
@@ -576,7 +564,7 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 		json_object_object_add(ctx, "invitations", json_object_get(inv));
 	}
 	json_object_object_add(ctx, "invite_roles", role_options(owner, "member"));
-	add_str(ctx, "error", error);
+	web_add_str(ctx, "error", error);
 	json_object_object_add(ctx, "invited", invited);
 	return web_render(r, status, "members", ctx);
 }
@@ -625,9 +613,9 @@ web_members_post(struct req *r, struct db_batch *pre)
 	int st;
 
 	r->json = json_object_new_object();
-	add_str(r->json, "role", web_form(r, "role") ? web_form(r, "role") : "");
+	web_add_str(r->json, "role", web_form(r, "role") ? web_form(r, "role") : "");
 	if (action != NULL && strcmp(action, "invite") == 0) {
-		add_str(r->json, "email", web_form(r, "email") ? web_form(r, "email") : "");
+		web_add_str(r->json, "email", web_form(r, "email") ? web_form(r, "email") : "");
 		h = api_member_invite;
 	} else if (action != NULL && strcmp(action, "role") == 0) {
 		h = api_member_role;
@@ -647,7 +635,7 @@ web_members_post(struct req *r, struct db_batch *pre)
 		inv = json_object_new_object();
 		if (json_object_object_get_ex(body, "invite_url", &v))
 			json_object_object_add(inv, "url", json_object_get(v));
-		add_str(inv, "email", web_form(r, "email"));
+		web_add_str(inv, "email", web_form(r, "email"));
 	}
 	/*
 	 * The lists again, a new invitation included: after the handler's
@@ -744,15 +732,15 @@ web_activity(struct req *r, struct db_batch *pre)
 		struct json_object *f = json_object_new_object();
 
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			add_str(f, keys[i], api_query(r, keys[i]));
+			web_add_str(f, keys[i], api_query(r, keys[i]));
 		json_object_object_add(ctx, "filter", f);
 	}
-	add_str(ctx, "csv_url", arena_printf(r->a, "/w/%s/activity.csv%s%s", r->tenant.slug, *q ? "?" : "", q));
+	web_add_str(ctx, "csv_url", arena_printf(r->a, "/w/%s/activity.csv%s%s", r->tenant.slug, *q ? "?" : "", q));
 	if (json_object_object_get_ex(body, "next_cursor", &v) && v != NULL)
-		add_str(ctx, "next_url", arena_printf(r->a, "/w/%s/activity?%s%scursor=%s", r->tenant.slug,
+		web_add_str(ctx, "next_url", arena_printf(r->a, "/w/%s/activity?%s%scursor=%s", r->tenant.slug,
 		    q, *q ? "&" : "", json_object_get_string(v)));
 	if (api_query(r, "cursor") != NULL)
-		add_str(ctx, "first_url", arena_printf(r->a, "/w/%s/activity%s%s", r->tenant.slug, *q ? "?" : "", q));
+		web_add_str(ctx, "first_url", arena_printf(r->a, "/w/%s/activity%s%s", r->tenant.slug, *q ? "?" : "", q));
 	return web_render(r, 200, "activity", ctx);
 }
 
