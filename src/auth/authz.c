@@ -1,14 +1,19 @@
 /* authz.c: the one authorisation function: principal -> tenant context -> role -> capability. */
 #include "auth/authz.h"
 #include "auth/apikey.h"
+#include "auth/context.h"
 #include "auth/jwt.h"
+#include "auth/rate.h"
 #include "auth/session.h"
+#include "core/cache.h"
 #include "core/log.h"
+#include "core/meter.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -18,7 +23,7 @@
 enum { C_USER_FOUND, C_EMAIL, C_USER_NAME, C_SUPERADMIN, C_TENANT_FOUND, C_TENANT_ID,
        C_SLUG, C_TENANT_NAME, C_TIER, C_STATUS, C_ROLE };
 /* Columns of ST_CTX_KEY and ST_CTX_KEY_TENANT. */
-enum { K_ID, K_NAME, K_SCOPES, K_EXPIRED, K_REVOKED, K_TENANT, K_HASH };
+enum { K_ID, K_NAME, K_SCOPES, K_EXPIRED, K_REVOKED, K_TENANT, K_HASH, K_EXPIRES_AT, K_REVOKED_AT };
 enum { KT_FOUND, KT_ID, KT_SLUG, KT_NAME, KT_TIER, KT_STATUS, KT_API_ACCESS };
 /* Columns of ST_RATE_TAKE. */
 enum { R_TAKEN, R_LIMIT, R_SECS, R_START, R_HITS, R_READY };
@@ -189,6 +194,26 @@ rate_class(const struct route *rt)
 	return read ? "read" : "write";
 }
 
+
+/*
+ * The read classes are counted by the worker and flushed in batches
+ * (auth/rate.c) when their limit is large enough for a batch of more than
+ * one (200 a window and up); every other class, and a small read limit,
+ * stays exact, counted in the database in the request's own round trip (a
+ * write's count rolls back with a failed write).
+ */
+static bool
+rate_read_class(const char *cls)
+{
+	return strcmp(cls, "read") == 0 || strcmp(cls, "settings_read") == 0;
+}
+
+static bool
+rate_batched(const struct rate_rule *rule)
+{
+	return rule != NULL && rate_batch(rule->limit) > 1;
+}
+
 /*
  * Queue the rate-limit count of class cls (with init, the making of the
  * window's rows first); the index of RATE_TAKE, or -1.
@@ -204,13 +229,26 @@ rate_queue(struct req *r, struct db_batch *b, const char *cls, bool init)
 	return db_add(b, ST_RATE_TAKE, 3, cls, now, shard);
 }
 
+/* The RateLimit-* headers; with taken false, also 429 rate_limited with Retry-After. */
+static int
+rate_answer(struct req *r, long long limit, long long remaining, long long reset, bool taken)
+{
+	http_header(r, "RateLimit-Limit", arena_printf(r->a, "%lld", limit));
+	http_header(r, "RateLimit-Remaining", arena_printf(r->a, "%lld", remaining));
+	http_header(r, "RateLimit-Reset", arena_printf(r->a, "%lld", reset));
+	if (taken)
+		return 0;
+	http_header(r, "Retry-After", arena_printf(r->a, "%lld", reset > 0 ? reset : 1));
+	return http_error(r, 429, "rate_limited",
+	    "this workspace made too many requests of this kind; try again after Retry-After seconds");
+}
+
 /*
- * RateLimit-* headers from a RATE_TAKE result, and 429 rate_limited with
- * Retry-After when the window is used up. 0 when the request may go on
- * (also when the tenant's tier does not limit the class). The first
- * request of a window finds no rows: it makes them and counts again, in
- * the request's transaction or, for a read whose batch has ended, in a
- * new one with the same authorisation context.
+ * RateLimit-* headers from a RATE_TAKE result, and 429 when the window is
+ * used up. 0 when the request may go on (also when the tenant's tier does
+ * not limit the class). The first request of a window finds no rows: it
+ * makes them and counts again, in the request's transaction or, outside
+ * one, in a new one with the same authorisation context.
  */
 static int
 rate_verdict(struct req *r, const PGresult *res, const char *cls)
@@ -236,76 +274,367 @@ rate_verdict(struct req *r, const PGresult *res, const char *cls)
 		return 0;
 	w = auth_rate_window(time(NULL), db_i64(res, 0, R_LIMIT), db_i64(res, 0, R_SECS),
 	    db_i64(res, 0, R_HITS));
-	http_header(r, "RateLimit-Limit", arena_printf(r->a, "%lld", w.limit));
-	http_header(r, "RateLimit-Remaining", arena_printf(r->a, "%lld", w.remaining));
-	http_header(r, "RateLimit-Reset", arena_printf(r->a, "%lld", w.reset));
-	if (db_bool(res, 0, R_TAKEN))
-		return 0;
-	http_header(r, "Retry-After", arena_printf(r->a, "%lld", w.reset > 0 ? w.reset : 1));
-	return http_error(r, 429, "rate_limited",
-	    "this workspace made too many requests of this kind; try again after Retry-After seconds");
+	return rate_answer(r, w.limit, w.remaining, w.reset, db_bool(res, 0, R_TAKEN));
 }
 
 /*
- * The request's tenant context from a context row whose columns from col
- * are id, slug, name, tier, status (both ctx_tenant_* and ctx_key_tenant).
+ * A read class, counted by this worker (SPEC §5's batched counting) under
+ * the tier's rule: the local count, a flush first when this counter's
+ * batch is full. 0, 429, or 503 (the flush could not be made).
  */
+static int
+rate_local(struct req *r, const struct rate_rule *rule)
+{
+	long long limit, remaining, reset;
+	enum rate_result v;
+
+	for (int tries = 0;; tries++) {
+		v = rate_take(r->w->rate, r->tenant.id, rule, (long long)time(NULL), core_mono_ms(),
+		    &limit, &remaining, &reset);
+		if (v != RATE_FLUSH_FIRST)
+			break;
+		if (tries > 0 || rate_flush(r->w->rate, r->w->db, r->a, (long long)time(NULL),
+		    r->request_id) != DB_OK)
+			return http_error_default(r, 503);
+	}
+	return rate_answer(r, limit, remaining, reset, v == RATE_ADMIT);
+}
+
+/* ---- Contexts: from the database's rows, or from the cache ------------------ */
+
+/* A user's context from a ctx_tenant_* row (or the user part only, no tenant named). */
 static void
-tenant_set(struct req *r, const PGresult *res, int col, enum role role)
+ctx_of_user(const PGresult *res, struct auth_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->user_found = db_bool(res, 0, C_USER_FOUND);
+	c->superadmin = db_bool(res, 0, C_SUPERADMIN);
+	c->email = db_val(res, 0, C_EMAIL);
+	c->name = db_val(res, 0, C_USER_NAME);
+	c->tenant_found = db_bool(res, 0, C_TENANT_FOUND);
+	c->role = auth_role_parse(db_val(res, 0, C_ROLE));
+	c->member = c->role != ROLE_NONE;
+	if (c->tenant_found)
+		snprintf(c->tenant_id, sizeof(c->tenant_id), "%s", db_val(res, 0, C_TENANT_ID));
+	c->slug = db_val(res, 0, C_SLUG);
+	c->tenant_name = db_val(res, 0, C_TENANT_NAME);
+	c->tier = db_val(res, 0, C_TIER);
+	c->status = db_val(res, 0, C_STATUS);
+}
+
+static double
+db_f64(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? strtod(v, NULL) : 0;
+}
+
+/*
+ * An API key's context from the ctx_key and ctx_key_tenant rows; false
+ * for a key the database does not know (or whose stored hash differs).
+ */
+static bool
+ctx_of_key(const struct req *r, const PGresult *k, const PGresult *t, struct auth_ctx *c)
+{
+	const char *stored;
+
+	memset(c, 0, sizeof(*c));
+	c->key = true;
+	if (db_rows(k) != 1 || (stored = db_val(k, 0, K_HASH)) == NULL ||
+	    !core_ct_equal(stored, r->who.key_hash, 64))
+		return false;
+	c->key_id = db_val(k, 0, K_ID);
+	c->key_name = db_val(k, 0, K_NAME);
+	c->scopes = auth_scopes_parse(db_val(k, 0, K_SCOPES));
+	c->expired = db_bool(k, 0, K_EXPIRED);
+	c->revoked = db_bool(k, 0, K_REVOKED);
+	c->expires_at = db_f64(k, 0, K_EXPIRES_AT);
+	c->revoked_at = db_f64(k, 0, K_REVOKED_AT);
+	c->tenant_found = db_bool(t, 0, KT_FOUND);
+	if (c->tenant_found)
+		snprintf(c->tenant_id, sizeof(c->tenant_id), "%s", db_val(t, 0, KT_ID));
+	c->slug = db_val(t, 0, KT_SLUG);
+	c->tenant_name = db_val(t, 0, KT_NAME);
+	c->tier = db_val(t, 0, KT_TIER);
+	c->status = db_val(t, 0, KT_STATUS);
+	c->api_access = db_bool(t, 0, KT_API_ACCESS);
+	return true;
+}
+
+static void
+tenant_set(struct req *r, const struct auth_ctx *c, enum role role)
 {
 	r->tenant.present = true;
-	memcpy(r->tenant.id, db_val(res, 0, col), UUID_LEN + 1);
-	r->tenant.slug = db_val(res, 0, col + 1);
-	r->tenant.name = db_val(res, 0, col + 2);
-	r->tenant.tier = db_val(res, 0, col + 3);
-	r->tenant.status = db_val(res, 0, col + 4);
+	memcpy(r->tenant.id, c->tenant_id, UUID_LEN + 1);
+	r->tenant.slug = c->slug;
+	r->tenant.name = c->tenant_name;
+	r->tenant.tier = c->tier;
+	r->tenant.status = c->status;
 	r->tenant.role = role;
 }
 
+/* Wall-clock seconds with a fraction, to compare with a key's dates. */
+static double
+epoch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /*
- * The API key half of authorisation, after the batch ran: the key exists,
- * is neither revoked nor expired, its tenant allows API access and agrees
- * with the tenant the request names (id or slug). 0, or the error sent.
+ * The API key half of authorisation: the key is neither revoked nor
+ * expired (as the database said, and at this instant by its dates: a
+ * rotation's grace ends on time in a cached context too), its tenant
+ * exists, allows API access and agrees with the tenant the request names
+ * (id or slug). 0, or the error sent.
  */
 static int
-key_context(struct req *r, const struct db_batch *b, const char *tid, const char *slug)
+adopt_key(struct req *r, const struct auth_ctx *c, const char *tid, const char *slug)
 {
-	const PGresult *k = b->q[1].res, *t = b->q[2].res;
-	const char *stored;
+	double now = epoch_now();
 
-	if (db_rows(k) != 1 || (stored = db_val(k, 0, K_HASH)) == NULL ||
-	    !core_ct_equal(stored, r->who.key_hash, 64)) {
-		log_info(r->request_id, "API key refused: unknown");
-		return unauth(r, "the API key is not valid");
-	}
-	if (db_bool(k, 0, K_REVOKED))
+	if (c->revoked || (c->revoked_at > 0 && c->revoked_at <= now))
 		return unauth(r, "the API key has been revoked");
-	if (db_bool(k, 0, K_EXPIRED))
+	if (c->expired || (c->expires_at > 0 && c->expires_at <= now))
 		return unauth(r, "the API key has expired");
-	if (!db_bool(t, 0, KT_FOUND))
+	if (!c->tenant_found)
 		return unauth(r, "the API key is not valid");
-	r->who.key_id = db_val(k, 0, K_ID);
-	r->who.key_name = db_val(k, 0, K_NAME);
-	r->who.scopes = auth_scopes_parse(db_val(k, 0, K_SCOPES));
-	if ((tid != NULL && strcmp(tid, db_val(t, 0, KT_ID)) != 0) ||
-	    (slug != NULL && strcmp(slug, db_val(t, 0, KT_SLUG)) != 0))
+	r->who.key_id = c->key_id;
+	r->who.key_name = c->key_name;
+	r->who.scopes = c->scopes;
+	if ((tid != NULL && strcmp(tid, c->tenant_id) != 0) ||
+	    (slug != NULL && (c->slug == NULL || strcmp(slug, c->slug) != 0)))
 		return http_error(r, 403, "tenant_mismatch", "this API key belongs to another tenant");
-	if (!db_bool(t, 0, KT_API_ACCESS))
+	if (!c->api_access)
 		return http_error(r, 403, "feature_not_available",
 		    "API access is not enabled for this workspace (plan or features.api_access_enabled)");
-	tenant_set(r, t, KT_ID, ROLE_NONE);
+	tenant_set(r, c, ROLE_NONE);
 	return 0;
 }
+
+/* The user half: the user exists and, when a tenant is named, may act there. */
+static int
+adopt_user(struct req *r, const struct auth_ctx *c, bool named)
+{
+	if (!c->user_found)
+		return unauth(r, "the token's user no longer exists");
+	r->who.superadmin = c->superadmin;
+	r->who.email = c->email;
+	r->who.name = c->name;
+	if (!named)
+		return 0;
+	if (!c->tenant_found || (!c->member && !c->superadmin)) {
+		/*
+		 * A non-member cannot tell a tenant that does not exist from
+		 * one that is not theirs: both are 403. Only a superadmin, who
+		 * may see every tenant, learns 404.
+		 */
+		if (c->superadmin)
+			return http_error(r, 404, "tenant_not_found", "no such tenant");
+		return http_error(r, 403, "permission_denied", "you are not a member of this tenant");
+	}
+	tenant_set(r, c, c->role);
+	return 0;
+}
+
+/* Capability, operator routes' explicit context, a suspended workspace. 0 or the error sent. */
+static int
+decide(struct req *r)
+{
+	const struct route *rt = r->route;
+	enum role need;
+
+	if (!auth_allows(r, rt->cap)) {
+		if (r->who.cred == CRED_API_KEY)
+			return http_error(r, 403, "permission_denied", "this API key's scopes do not allow this");
+		if (rt->cap == CAP_SUPERADMIN)
+			return http_error(r, 403, "permission_denied", "this needs a superadmin");
+		need = auth_cap_min_role(rt->cap);
+		return http_error(r, 403, "permission_denied",
+		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
+	}
+	/*
+	 * Operator routes (billing) read the path as "which tenant", not as
+	 * "act in this tenant": a member must also carry that tenant as their
+	 * context, so an identity token alone means superadmin is required.
+	 */
+	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred == CRED_IDENTITY &&
+	    r->x_tenant_id == NULL)
+		return http_error(r, 403, "permission_denied",
+		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
+	/* A suspended workspace is read-only billing for its members, nothing else. */
+	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
+	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
+		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
+	return 0;
+}
+
+/* ---- The worker's cache (SPEC §2) -------------------------------------------- */
+
+/*
+ * A context is cached only when it lets the caller in somewhere: a user who
+ * exists (a member or a superadmin in the tenant named, if any), a key that
+ * is valid and whose tenant exists. Everything else is decided by the
+ * database every time. Tags: the user or the key, and the tenant (the
+ * tenant's row, its memberships, its plan's features).
+ */
+static void
+ctx_store(struct req *r, const char *key, size_t klen, const struct auth_ctx *c, bool named)
+{
+	char tag[48];
+	uint64_t tags[3];
+	int n = 0;
+	size_t len;
+	void *blob;
+
+	if (c->key) {
+		if (c->revoked || c->expired || !c->tenant_found || c->key_id == NULL)
+			return;
+		tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "k:%s", c->key_id));
+		tags[n++] = cache_tag("catalog", 7);
+	} else {
+		if (!c->user_found || (named && (!c->tenant_found || (!c->member && !c->superadmin))))
+			return;
+		tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "u:%s", r->who.user_id));
+	}
+	if (c->tenant_found)
+		tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "t:%s", c->tenant_id));
+	if ((blob = auth_ctx_pack(r->a, c, &len)) != NULL)
+		cache_put(r->w->cache, key, klen, blob, len, tags, n, r->cache_since, r->t0);
+}
+
+/* The rate rules of every tier, from the cache; NULL when they must be read. */
+static const struct rate_catalog *
+catalog_cached(struct req *r)
+{
+	const void *v;
+	size_t len;
+	void *copy;
+
+	if (!r->cache_ok || (v = cache_get(r->w->cache, "Crate", 5, core_mono_ms(), &len)) == NULL ||
+	    (copy = arena_alloc(r->a, len)) == NULL)
+		return NULL;
+	memcpy(copy, v, len);
+	return copy;
+}
+
+static const struct rate_catalog *
+catalog_read(struct req *r, const PGresult *res)
+{
+	uint64_t tag = cache_tag("catalog", 7);
+	struct rate_catalog *c;
+	size_t size;
+
+	if ((c = rate_catalog_from(r->a, res, &size)) != NULL && r->cache_ok)
+		cache_put(r->w->cache, "Crate", 5, c, size, &tag, 1, r->cache_since, r->t0);
+	return c;
+}
+
+/*
+ * The cache key of a cacheable route's answer for this context: the route,
+ * the raw query string, the tenant, the caller's role, superadmin flag and
+ * kind (key or user), and the UTC day (periods and "today" depend on it).
+ * 0 when the query is too long to be worth a key.
+ */
+static size_t
+answer_key(const struct req *r, char *out, size_t cap)
+{
+	char day[11];
+	int n;
+
+	if (strlen(r->query != NULL ? r->query : "") > 256)
+		return 0;
+	core_day_format(core_day_of((int64_t)time(NULL)), day);
+	n = snprintf(out, cap, "R%td\037%s\037%s\037%d\037%d\037%c\037%s", r->route - routes,
+	    r->query != NULL ? r->query : "", r->tenant.id, (int)r->tenant.role, (int)r->who.superadmin,
+	    r->who.cred == CRED_API_KEY ? 'k' : 'u', day);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+void
+auth_cache_store(struct req *r, int status)
+{
+	const struct route *rt = r->route;
+	char key[512], tag[48];
+	uint64_t tags[3];
+	size_t klen;
+	int n = 0;
+
+	if (rt == NULL || !(rt->flags & RF_CACHE) || !r->cache_ok || r->cached || status != 200 ||
+	    r->streamed || !r->tenant.present || r->ctype == NULL ||
+	    strcmp(r->ctype, "application/json") != 0 || (klen = answer_key(r, key, sizeof(key))) == 0)
+		return;
+	tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "t:%s", r->tenant.id));
+	tags[n++] = cache_tag("catalog", 7);
+	if (rt->flags & RF_CACHE_USAGE)
+		tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "usage:%s", r->tenant.id));
+	cache_put(r->w->cache, key, klen, r->out->p, r->out->len, tags, n, r->cache_since, r->t0);
+}
+
+/*
+ * The whole request from the cache, if every piece is there and fresh:
+ * the context, the rate rules, the answer. Returns -1 when something is
+ * missing (the caller asks the database for everything), else what
+ * authorisation returns: 0 with the answer in place (r->cached), or the
+ * error sent. Decisions are the same functions the database path uses.
+ */
+static int
+from_cache(struct req *r, const char *ckey, size_t cklen, const char *tid, const char *slug)
+{
+	const struct rate_catalog *cat;
+	const struct rate_rule *rule;
+	struct auth_ctx c;
+	const void *v;
+	const char *cls;
+	char akey[512];
+	size_t len, aklen;
+	int st;
+
+	if ((v = cache_get(r->w->cache, ckey, cklen, core_mono_ms(), &len)) == NULL ||
+	    !auth_ctx_unpack(r->a, v, len, &c) || (cat = catalog_cached(r)) == NULL)
+		return -1;
+	/* A limit counted exactly is counted by the database: the database path. */
+	cls = rate_class(r->route);
+	rule = cls != NULL ? rate_catalog_find(cat, c.tier, cls) : NULL;
+	if (rule != NULL && !rate_batched(rule))
+		return -1;
+	if ((st = c.key ? adopt_key(r, &c, tid, slug) : adopt_user(r, &c, true)) != 0)
+		return st;
+	if ((aklen = answer_key(r, akey, sizeof(akey))) == 0 ||
+	    (v = cache_get(r->w->cache, akey, aklen, core_mono_ms(), &len)) == NULL) {
+		/* Undo the adoption: the database path decides afresh. */
+		memset(&r->tenant, 0, sizeof(r->tenant));
+		r->who.superadmin = false;
+		r->who.email = r->who.name = r->who.key_id = r->who.key_name = NULL;
+		r->who.scopes = 0;
+		return -1;
+	}
+	if ((st = decide(r)) != 0)
+		return st;
+	if (rule != NULL && (st = rate_local(r, rule)) != 0)
+		return st;
+	r->cached = true;
+	r->cache_use = "hit";
+	return http_json_raw(r, 200, v, len) == 200 ? 0 : 500;
+}
+
+/* ---- The one authorisation function ------------------------------------------ */
 
 int
 auth_authorize(struct req *r, struct db_batch *b)
 {
 	const struct route *rt = r->route;
 	const char *tid = NULL, *slug = NULL, *cls = NULL;
-	const PGresult *ctx;
+	const struct rate_catalog *cat = NULL;
+	const struct rate_rule *rule;
+	char ckey[AUTH_CTX_KEY_MAX];
+	size_t cklen = 0;
+	struct auth_ctx c;
 	enum db_status ds;
-	enum role need;
-	int st, take = -1, nav = -1, touch = -1;
+	int st, take = -1, nav = -1, touch = -1, catq = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->begin = (rt->flags & RF_TX) != 0;
@@ -335,6 +664,19 @@ auth_authorize(struct req *r, struct db_batch *b)
 		    "name a tenant: a tenant-scoped token, the path, or X-Tenant-ID");
 	if (!cap_needs_tenant(rt->cap) && !(rt->flags & (RF_TENANT_OPT | RF_TENANT_BODY)))
 		tid = slug = NULL;
+
+	/*
+	 * A cacheable read may be answered without the database (SPEC §2):
+	 * only GETs (writes are always decided on the database's state, in
+	 * their transaction), only bearer credentials, only while listening.
+	 */
+	if ((rt->flags & RF_CACHE) && r->who.cred != CRED_SESSION) {
+		r->cache_use = r->cache_ok ? "miss" : "off";
+		if (r->cache_ok && (cklen = auth_ctx_key(ckey, &r->who, tid, slug)) > 0 &&
+		    (st = from_cache(r, ckey, cklen, tid, slug)) >= 0)
+			return st;
+	}
+
 	if (r->who.cred == CRED_API_KEY) {
 		/* The key names its own tenant; tid and slug, if any, must agree (checked after). */
 		db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
@@ -354,8 +696,8 @@ run:
 	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0)
 		return st;
 	/*
-	 * Last in the batch, so a read holds its shard row only until the
-	 * batch commits; a write's count rolls back with a failed write.
+	 * Last in the batch, so a write's count rolls back with a failed
+	 * write. A read class needs the tiers' rules, unless they are cached.
 	 */
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
@@ -364,81 +706,79 @@ run:
 		nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
 	}
 	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
-	    (cls = rate_class(rt)) != NULL && (take = rate_queue(r, b, cls, false)) < 0)
-		return http_error_default(r, 500);
+	    (cls = rate_class(rt)) != NULL) {
+		/*
+		 * A read class is decided after the batch, on the tier's rule
+		 * (from the cache, or read in this batch): batched, or an exact
+		 * count in a second round trip (a small limit: little traffic).
+		 */
+		if (!rate_read_class(cls)) {
+			if ((take = rate_queue(r, b, cls, false)) < 0)
+				return http_error_default(r, 500);
+		} else if ((cat = catalog_cached(r)) == NULL && (catq = db_add(b, ST_RATE_CATALOG, 0)) < 0) {
+			return http_error_default(r, 500);
+		}
+	}
 	if (b->n == 0 && !b->begin)
 		return 0;
 	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
 		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
 	if (r->who.cred == CRED_NONE)
 		return 0;   /* public route, anonymous caller */
+	if (catq >= 0)
+		cat = catalog_read(r, b->q[catq].res);
+
 	if (r->who.cred == CRED_API_KEY) {
-		if ((st = key_context(r, b, tid, slug)) != 0)
-			return st;
-		goto decide;
-	}
-
-	ctx = b->q[1].res;
-	if (r->who.cred == CRED_SESSION) {
-		/*
-		 * No row: no such session, or it ended (idle, absolute, password
-		 * changed); not alive: idle longer than a workspace of the user
-		 * allows now (a limit tightened since the last request).
-		 */
-		if (db_rows(b->q[0].res) != 1 || touch < 0 || !db_bool(b->q[touch].res, 0, 0))
-			return unauth(r, "your session has ended; sign in again");
-		snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", db_val(b->q[0].res, 0, 2));
-		r->who.csrf = db_val(b->q[0].res, 0, 3);
-		if (nav >= 0)
-			r->web_nav = db_val(b->q[nav].res, 0, 0);
-	}
-	if (!db_bool(ctx, 0, C_USER_FOUND))
-		return unauth(r, "the token's user no longer exists");
-	r->who.superadmin = db_bool(ctx, 0, C_SUPERADMIN);
-	r->who.email = db_val(ctx, 0, C_EMAIL);
-	r->who.name = db_val(ctx, 0, C_USER_NAME);
-
-	if (tid != NULL || slug != NULL) {
-		enum role role = auth_role_parse(db_val(ctx, 0, C_ROLE));
-
-		if (!db_bool(ctx, 0, C_TENANT_FOUND) || (role == ROLE_NONE && !r->who.superadmin)) {
-			/*
-			 * A non-member cannot tell a tenant that does not exist
-			 * from one that is not theirs: both are 403. Only a
-			 * superadmin, who may see every tenant, learns 404.
-			 */
-			if (r->who.superadmin)
-				return http_error(r, 404, "tenant_not_found", "no such tenant");
-			return http_error(r, 403, "permission_denied", "you are not a member of this tenant");
+		if (!ctx_of_key(r, b->q[1].res, b->q[2].res, &c)) {
+			log_info(r->request_id, "API key refused: unknown");
+			return unauth(r, "the API key is not valid");
 		}
-		tenant_set(r, ctx, C_TENANT_ID, role);
+		st = adopt_key(r, &c, tid, slug);
+	} else {
+		if (r->who.cred == CRED_SESSION) {
+			/*
+			 * No row: no such session, or it ended (idle, absolute,
+			 * password changed); not alive: idle longer than a
+			 * workspace of the user allows now (a limit tightened
+			 * since the last request).
+			 */
+			if (db_rows(b->q[0].res) != 1 || touch < 0 || !db_bool(b->q[touch].res, 0, 0))
+				return unauth(r, "your session has ended; sign in again");
+			snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", db_val(b->q[0].res, 0, 2));
+			r->who.csrf = db_val(b->q[0].res, 0, 3);
+			if (nav >= 0)
+				r->web_nav = db_val(b->q[nav].res, 0, 0);
+		}
+		ctx_of_user(b->q[1].res, &c);
+		st = adopt_user(r, &c, tid != NULL || slug != NULL);
 	}
+	if (cklen > 0)
+		ctx_store(r, ckey, cklen, &c, tid != NULL || slug != NULL);
+	if (st != 0 || (st = decide(r)) != 0)
+		return st;
+	if (take >= 0)
+		return rate_verdict(r, b->q[take].res, cls);
+	if (cls == NULL || !r->tenant.present)
+		return 0;
+	if (cat == NULL)
+		return http_error_default(r, 500);
+	if (rate_batched(rule = rate_catalog_find(cat, r->tenant.tier, cls)))
+		return rate_local(r, rule);
+	if (rule == NULL)
+		return 0;
+	/* An exact read count: its own round trip, in the same context. */
+	{
+		struct db_batch again = { .retry = true };
 
-decide:
-	if (!auth_allows(r, rt->cap)) {
-		if (r->who.cred == CRED_API_KEY)
-			return http_error(r, 403, "permission_denied", "this API key's scopes do not allow this");
-		if (rt->cap == CAP_SUPERADMIN)
-			return http_error(r, 403, "permission_denied", "this needs a superadmin");
-		need = auth_cap_min_role(rt->cap);
-		return http_error(r, 403, "permission_denied",
-		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
+		auth_ctx_again(r, &again);
+		if ((take = rate_queue(r, &again, cls, false)) < 0)
+			return http_error_default(r, 500);
+		if ((ds = db_exec(r->w->db, r->a, &again, r->request_id)) != DB_OK)
+			return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
+		return rate_verdict(r, again.q[take].res, cls);
 	}
-	/*
-	 * Operator routes (billing) read the path as "which tenant", not as
-	 * "act in this tenant": a member must also carry that tenant as their
-	 * context, so an identity token alone means superadmin is required.
-	 */
-	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred == CRED_IDENTITY &&
-	    r->x_tenant_id == NULL)
-		return http_error(r, 403, "permission_denied",
-		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
-	/* A suspended workspace is read-only billing for its members, nothing else. */
-	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
-	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
-		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
-	return take >= 0 ? rate_verdict(r, b->q[take].res, cls) : 0;
 }
+
 
 bool
 auth_allows(const struct req *r, enum cap c)

@@ -22,8 +22,19 @@
  *   503 unavailable (database)
  * It also counts the request against the tenant's rate limit and sets the
  * RateLimit-* headers when the tier limits the route's class.
+ *
+ * A cacheable read (RF_CACHE) whose context, rate rules and answer are all
+ * in the worker's cache is decided and answered without the database: then
+ * r->cached is set, the answer is in r, and b is empty.
  */
 int auth_authorize(struct req *r, struct db_batch *b);
+
+/*
+ * After the handler: keep a cacheable route's answer (RF_CACHE, status 200,
+ * read from the database in this request while listening) for the next
+ * request of the same tenant, role and kind (SPEC §2's rules).
+ */
+void auth_cache_store(struct req *r, int status);
 
 /*
  * Does the authorised request r also hold capability c? For checks finer

@@ -97,6 +97,13 @@ config_load(struct config *cfg, bool need_secret, char *err, size_t errlen)
 	cfg->token_ttl = 900;
 	if (!env_int("TENANTRY_DB_CONNECT_TIMEOUT", 2, 2, 60, &cfg->db_connect_timeout, err, errlen))
 		return false;
+	cfg->listen_url = env_or("TENANTRY_LISTEN_DATABASE_URL", cfg->database_url);
+	/* SPEC §2 and §5 set the ceilings: no entry older than 2 s, counts flushed every 100 ms. */
+	if (!env_int("TENANTRY_CACHE_ENTRIES", 8192, 0, 1000000, &cfg->cache_entries, err, errlen) ||
+	    !env_int("TENANTRY_CACHE_MB", 4, 1, 1024, &cfg->cache_mb, err, errlen) ||
+	    !env_int("TENANTRY_CACHE_TTL_MS", 2000, 1, 2000, &cfg->cache_ttl_ms, err, errlen) ||
+	    !env_int("TENANTRY_RATE_FLUSH_MS", 100, 1, 100, &cfg->rate_flush_ms, err, errlen))
+		return false;
 
 	secret_file = getenv("TENANTRY_JWT_SECRET_FILE");
 	if (secret_file == NULL || *secret_file == '\0') {

@@ -22,6 +22,12 @@ struct config {
 	const char   *sendmail;        /* TENANTRY_SENDMAIL, may be NULL */
 	int           token_ttl;       /* seconds, 900 */
 	int           db_connect_timeout; /* seconds, TENANTRY_DB_CONNECT_TIMEOUT, 2 */
+	/* The worker's cache (SPEC §2) and batched rate counting (SPEC §5). */
+	const char   *listen_url;      /* TENANTRY_LISTEN_DATABASE_URL, default database_url */
+	int           cache_entries;   /* TENANTRY_CACHE_ENTRIES, 8192; 0 turns the cache off */
+	int           cache_mb;        /* TENANTRY_CACHE_MB, 4: keys and values at most */
+	int           cache_ttl_ms;    /* TENANTRY_CACHE_TTL_MS, 2000 (at most 2000) */
+	int           rate_flush_ms;   /* TENANTRY_RATE_FLUSH_MS, 100 (at most 100) */
 };
 
 /*

@@ -124,6 +124,8 @@ log_access_line(const struct log_access *a)
 	put_field(&b, "tenant", a->tenant);
 	put_field(&b, "principal", a->principal);
 	put_field(&b, "client", a->client);
+	if (a->cache != NULL)
+		put_field(&b, "cache", a->cache);
 	buf_puts(&b, "}\n");
 	if (!b.oom)
 		emit(&b);

@@ -28,6 +28,7 @@ struct log_access {
 	const char *tenant;     /* resolved tenant id or NULL */
 	const char *principal;  /* "anonymous", "user", "api_key", "session" */
 	const char *client;
+	const char *cache;      /* a cacheable route's "hit", "miss" or "off"; NULL: none */
 };
 void log_access_line(const struct log_access *a);
 

@@ -67,11 +67,16 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 */
 	[ST_CTX_KEY_HASH] = { "ctx_key_hash",
 		"SELECT set_config('tenantry.key_hash', $1, true)", 1 },
-	/* Columns: id, name, scopes (space-separated), expired, revoked, tenant id, stored hash (hex). */
+	/*
+	 * Columns: id, name, scopes (space-separated), expired, revoked, tenant
+	 * id, stored hash (hex), expires_at and revoked_at as epoch seconds
+	 * (NULL: never; a cached key is checked against these at each use).
+	 */
 	[ST_CTX_KEY] = { "ctx_key",
 		"SELECT k.id, k.name, array_to_string(k.scopes, ' '),"
 		" k.expires_at IS NOT NULL AND k.expires_at <= now(), k.revoked_at IS NOT NULL AND k.revoked_at <= now(),"
 		" k.tenant_id, encode(k.key_hash, 'hex'),"
+		" extract(epoch FROM k.expires_at)::float8, extract(epoch FROM k.revoked_at)::float8,"
 		" set_config('tenantry.tenant_id', CASE WHEN (k.expires_at IS NULL OR k.expires_at > now())"
 		"   AND (k.revoked_at IS NULL OR k.revoked_at > now()) THEN k.tenant_id::text ELSE '' END, true)"
 		" FROM api_keys k WHERE k.key_hash = decode($1, 'hex')", 1 },
@@ -137,6 +142,38 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" SELECT (SELECT count(*) FROM hit) = 1, w.lim, w.secs, extract(epoch FROM w.ws)::bigint,"
 		"   (SELECT coalesce(sum(hits), 0) FROM cur) + (SELECT count(*) FROM hit), EXISTS (SELECT 1 FROM cur)"
 		" FROM w", 3 },
+	/*
+	 * Every tier's limits, for the worker's own counting of the read
+	 * classes (src/auth/rate.c): tier, exempt, class, max (-1 none), window.
+	 */
+	[ST_RATE_CATALOG] = { "rate_catalog",
+		"SELECT t.name, t.rate_exempt, rl.class, rl.max_requests, rl.window_seconds"
+		" FROM tiers t JOIN tier_rate_limits rl ON rl.tier = t.name", 0 },
+	/* The flush writes counters of many tenants: its own scope (policy in sql/005_cache.sql). */
+	[ST_RATE_FLUSH_SCOPE] = { "rate_flush_scope",
+		"SELECT set_config('tenantry.rate_flush', 'on', true)", 0 },
+	/*
+	 * A worker's unflushed hits, in one statement: parallel arrays $1
+	 * tenants, $2 classes, $3 window starts (epoch), $4 window seconds,
+	 * $5 hits (0: only learning the window's count), $6 first flush of
+	 * this window by this worker (then the tenant's windows before the
+	 * previous one go, skipping rows another flush holds, so two flushes
+	 * never wait on each other); $7 the worker's shard. Rows: tenant, class, window start, the window's total
+	 * over every shard (this flush included).
+	 */
+	[ST_RATE_FLUSH] = { "rate_flush",
+		"WITH f AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::boolean[])"
+		"   AS f(tenant_id, class, ws, secs, hits, first)),"
+		" old AS (DELETE FROM rate_counters c WHERE c.ctid IN (SELECT o.ctid FROM rate_counters o JOIN f"
+		"   ON f.first AND o.tenant_id = f.tenant_id AND o.class = f.class"
+		"   AND o.window_start < to_timestamp(f.ws - f.secs) FOR UPDATE OF o SKIP LOCKED)),"
+		" up AS (INSERT INTO rate_counters (tenant_id, class, window_start, shard, hits)"
+		"   SELECT tenant_id, class, to_timestamp(ws), $7::smallint, hits FROM f WHERE hits > 0"
+		"   ORDER BY tenant_id, class, ws"
+		"   ON CONFLICT (tenant_id, class, window_start, shard) DO UPDATE SET hits = rate_counters.hits + EXCLUDED.hits)"
+		" SELECT f.tenant_id, f.class, f.ws, f.hits + coalesce((SELECT sum(c.hits) FROM rate_counters c"
+		"   WHERE c.tenant_id = f.tenant_id AND c.class = f.class AND c.window_start = to_timestamp(f.ws)), 0)"
+		" FROM f", 7 },
 	/*
 	 * Login failures of ($1 email, $2 client address) and of the address
 	 * alone in the 15 minutes before $3 (epoch seconds), counted in

@@ -10,20 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "api/api.h"
 #include "auth/authz.h"
 #include "auth/password.h"
+#include "auth/rate.h"
 #include "auth/session.h"
+#include "core/cache.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
 #include "http/worker.h"
+#include "db/listen.h"
 #include "web/web.h"
 
 static volatile sig_atomic_t stopping;
@@ -36,6 +42,7 @@ on_term(int sig)
 	stopping = 1;
 	FCGX_ShutdownPending();
 }
+
 
 static const char *
 principal_kind(const struct req *r)
@@ -203,6 +210,8 @@ serve(struct req *r, char **envp)
 		return st;
 	if ((st = auth_authorize(r, &pre)) != 0)
 		return st;
+	if (r->cached)
+		return r->status;   /* answered from the worker's cache */
 	if (r->html && r->method == HTTP_POST && (st = auth_csrf_verify(r)) != 0)
 		return st;
 	return r->route->handler(r, &pre);
@@ -229,11 +238,90 @@ finish_tx(struct req *r, int st)
 	return st;
 }
 
+/* ---- Between requests: invalidations, rate flushes, figures -------------------- */
+
+/* A notification's payload names one fact ("t:<id>", "u:<id>", "catalog"...), or "*": all. */
+static void
+on_notify(void *arg, const char *payload)
+{
+	struct worker *w = arg;
+
+	if (strcmp(payload, "*") == 0)
+		cache_clear(w->cache);
+	else
+		cache_invalidate(w->cache, cache_tag(payload, strlen(payload)), core_mono_ms());
+}
+
+/* The cache's and the rate counters' figures, in the log once a minute. */
+static void
+log_figures(struct worker *w, double now)
+{
+	static double last;
+	struct cache_stats cs;
+	struct rate_stats rs;
+
+	if (now - last < 60000.0)
+		return;
+	last = now;
+	cache_stats(w->cache, &cs);
+	rate_stats(w->rate, &rs);
+	log_info(NULL, "figures: cache %s, hits %llu, misses %llu, invalidations %llu, clears %llu, "
+	    "evictions %llu, entries %zu, bytes %zu; rate flushes %llu (%llu hits, %llu failed), "
+	    "max flush lag %.1f ms, counters %zu",
+	    !cache_enabled(w->cache) ? "disabled" : w->cache_live ? "live" : "off (not listening)",
+	    (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+	    (unsigned long long)cs.invalidations, (unsigned long long)cs.clears,
+	    (unsigned long long)cs.evictions, cs.entries, cs.bytes, rs.flushes, rs.flushed_hits,
+	    rs.flush_failures, rs.max_lag_ms, rs.counters);
+}
+
+/*
+ * Before every request (and when an idle worker wakes): apply every
+ * invalidation that has arrived (SPEC §2: "dropped before that worker
+ * answers anything after the notification arrived"), drop everything when
+ * the listening connection came or went, and flush read counts that have
+ * waited the flush interval.
+ */
+static void
+housekeeping(struct worker *w)
+{
+	double now = core_mono_ms();
+	bool changed = false;
+
+	if (cache_enabled(w->cache)) {
+		w->cache_live = db_listen_poll(w->listen, now, &changed, on_notify, w);
+		if (changed)
+			cache_clear(w->cache);
+	}
+	if (rate_due(w->rate, now)) {
+		rate_flush(w->rate, w->db, w->a, (long long)time(NULL), NULL);
+		arena_reset(w->a);
+	}
+	log_figures(w, now);
+}
+
+/*
+ * Wait for a connection, but no longer than until the unflushed counts
+ * fall due, and at most a second (to drain notifications, so the
+ * listening connection never backs up PostgreSQL's notification queue).
+ * The listening socket is non-blocking: a connection another worker took
+ * first makes accept() fail with EAGAIN, and the loop waits again.
+ * Returns true when a connection may be waiting.
+ */
+static bool
+idle_wait(const struct worker *w)
+{
+	double due = rate_due_in(w->rate, core_mono_ms());
+	struct pollfd p = { .fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN };
+
+	return poll(&p, 1, due >= 0 && due < 1000 ? (int)due + 1 : 1000) > 0;
+}
+
 /*
  * SIGTERM is blocked while a request is served, so no system call of the
  * request (libfcgi's reads and writes do not retry on EINTR) is interrupted;
- * it is delivered while the worker waits in accept(), which then fails with
- * EINTR (FCGI_FAIL_ACCEPT_ON_INTR) and the loop ends.
+ * it is delivered while the worker waits in poll() or accept(), which then
+ * fail with EINTR (FCGI_FAIL_ACCEPT_ON_INTR) and the loop ends.
  */
 static int
 run(struct worker *w)
@@ -254,16 +342,24 @@ run(struct worker *w)
 		struct req r = { .a = w->a, .w = w, .fcgi = &fr, .hdr = &w->hdr, .out = &w->out };
 		struct log_access la;
 		int st, accepted;
-		bool big;
+		bool big, ready;
 
+		housekeeping(w);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		accepted = stopping ? -1 : FCGX_Accept_r(&fr);
+		ready = !stopping && idle_wait(w);
+		accepted = stopping ? -1 : ready ? FCGX_Accept_r(&fr) : -EAGAIN;
 		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (!stopping && (accepted == -EAGAIN || accepted == -EWOULDBLOCK || accepted == -EINTR))
+			continue;   /* nothing for us yet: keep house, wait again */
 		if (accepted < 0)
 			break;
 
+		housekeeping(w);
 		r.t0 = core_mono_ms();
+		r.cache_ok = w->cache_live;
+		r.cache_since = cache_seq(w->cache);
 		st = finish_tx(&r, serve(&r, fr.envp));
+		auth_cache_store(&r, st);
 		if (!r.streamed && (!r.responded || w->out.oom || w->hdr.oom)) {
 			buf_clear(&w->hdr, 4096);
 			http_error_default(&r, st >= 400 ? st : 500);
@@ -274,7 +370,7 @@ run(struct worker *w)
 			.route = r.route ? r.route->pattern : "-", .status = r.status,
 			.duration_ms = core_mono_ms() - r.t0,
 			.tenant = r.tenant.present ? r.tenant.id : NULL,
-			.principal = principal_kind(&r), .client = r.client,
+			.principal = principal_kind(&r), .client = r.client, .cache = r.cache_use,
 		};
 		log_access_line(&la);
 		FCGX_Finish_r(&fr);
@@ -288,6 +384,9 @@ run(struct worker *w)
 			malloc_trim(0);
 	}
 	FCGX_Free(&fr, 1);
+	/* What this worker counted and did not flush yet is not lost on a clean exit. */
+	if (rate_flush(w->rate, w->db, w->a, (long long)time(NULL), NULL) != DB_OK)
+		log_warn(NULL, "exit: unflushed rate counts are lost");
 	return 0;
 }
 
@@ -346,12 +445,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (FCGX_Init() != 0 || (w.a = arena_new(64 * 1024)) == NULL ||
-	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL) {
+	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL ||
+	    (w.cache = cache_new((size_t)w.cfg.cache_entries, (size_t)w.cfg.cache_mb << 20,
+	        w.cfg.cache_ttl_ms)) == NULL ||
+	    (w.listen = db_listen_new(w.cfg.listen_url)) == NULL ||
+	    (w.rate = rate_table_new((int)(getpid() % 64), w.cfg.rate_flush_ms)) == NULL) {
 		log_error(NULL, "refusing to start: initialisation failed");
 		return 1;
 	}
 	buf_init(&w.hdr);
 	buf_init(&w.out);
+	/* See idle_wait(). Linux does not pass O_NONBLOCK on to accepted sockets. */
+	if (!FCGX_IsCGI())
+		fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL,
+		    fcntl(FCGI_LISTENSOCK_FILENO, F_GETFL) | O_NONBLOCK);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -365,6 +472,9 @@ main(int argc, char **argv)
 	rc = run(&w);
 	log_info(NULL, "worker %ld stopping", (long)getpid());
 	db_free(w.db);
+	db_listen_free(w.listen);
+	cache_free(w.cache);
+	rate_table_free(w.rate);
 	web_free(&w);
 	arena_free(w.a);
 	buf_release(&w.hdr);

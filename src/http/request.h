@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -83,6 +84,12 @@ struct req {
 	/* Authority, filled by auth_authorize(). */
 	struct principal  who;
 	struct tenant_ctx tenant;
+
+	/* The worker's cache for this request (src/auth/authz.c). */
+	bool              cache_ok;      /* listening since before the request: may read and fill */
+	uint64_t          cache_since;   /* cache_seq() when the request began */
+	const char       *cache_use;     /* for the access log: "hit", "miss", NULL: not cacheable */
+	bool              cached;        /* the response came from the cache: no handler runs */
 
 	/* Output, written only through response.h. */
 	int               status;

@@ -23,6 +23,10 @@
 #define RF_HTML         0x400  /* a dashboard page: the session cookie is the credential
                                   (never a bearer), POSTs carry a form with a CSRF token,
                                   and errors are HTML pages */
+#define RF_CACHE        0x800  /* a read whose answer is a function of the tenant's facts,
+                                  the caller's role and kind, the plans and the day: the
+                                  worker may answer it from its cache (SPEC §2) */
+#define RF_CACHE_USAGE  0x1000 /* ... and of the tenant's usage */
 
 /*
  * prefetch validates the query string and queues read statements behind

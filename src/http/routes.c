@@ -5,7 +5,9 @@
 
 /*
  * Read this table to know the whole API. cap is checked by auth_authorize()
- * and nowhere else. Literal routes come before parameter routes that could
+ * and nowhere else. RF_CACHE marks the reads a worker may answer from its
+ * cache: their answer depends only on the tenant's facts, the caller's role
+ * and kind, the plans and the day (RF_CACHE_USAGE: and the tenant's usage). Literal routes come before parameter routes that could
  * shadow them (/tenants/current before /tenants/{tenant}).
  */
 const struct route routes[] = {
@@ -24,27 +26,27 @@ const struct route routes[] = {
 	/* Tenants. */
 	{ HTTP_GET,  "/api/v1/tenants", CAP_PRINCIPAL, 0, api_tenant_list_prefetch, api_tenant_list },
 	{ HTTP_POST, "/api/v1/tenants", CAP_SUPERADMIN, RF_JSON | RF_TX, NULL, api_tenant_create },
-	{ HTTP_GET,  "/api/v1/tenants/{tenant}", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}", CAP_TENANT_READ, RF_CACHE,
 	    api_tenant_get_prefetch, api_tenant_get },
 	{ HTTP_PATCH, "/api/v1/tenants/{tenant}", CAP_TENANT_WRITE, RF_JSON | RF_TX, NULL,
 	    api_tenant_patch },
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/stats", CAP_TENANT_READ, 0,
 	    api_tenant_stats_prefetch, api_tenant_stats },
-	{ HTTP_GET,  "/api/v1/tenants/{tenant}/quotas", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/{tenant}/quotas", CAP_TENANT_READ, RF_CACHE | RF_CACHE_USAGE,
 	    api_usage_prefetch, api_quotas },
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/webhook-secret", CAP_TENANT_SENSITIVE, 0,
 	    NULL, api_webhook_secret },
 
 	/* The current tenant (context from a tenant token or X-Tenant-ID). */
-	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/current", CAP_TENANT_READ, RF_CACHE,
 	    api_tenant_current_prefetch, api_tenant_current },
 	{ HTTP_GET,  "/api/v1/tenants/current/settings", CAP_TENANT_READ, RF_RATE_SETTINGS,
 	    api_settings_get_prefetch, api_settings_get },
 	{ HTTP_PUT,  "/api/v1/tenants/current/settings", CAP_TENANT_WRITE,
 	    RF_JSON | RF_TX | RF_RATE_SETTINGS, api_settings_put_prefetch, api_settings_put },
-	{ HTTP_GET,  "/api/v1/tenants/current/usage", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/current/usage", CAP_TENANT_READ, RF_CACHE | RF_CACHE_USAGE,
 	    api_usage_prefetch, api_usage_current },
-	{ HTTP_GET,  "/api/v1/tenants/current/limits", CAP_TENANT_READ, 0,
+	{ HTTP_GET,  "/api/v1/tenants/current/limits", CAP_TENANT_READ, RF_CACHE,
 	    api_limits_prefetch, api_limits },
 
 	/* Usage ingestion: the tenant from a tenant token or X-Tenant-ID. */
@@ -55,14 +57,16 @@ const struct route routes[] = {
 	 * Billing: the path names the tenant but is no context by itself
 	 * (RF_EXPLICIT_CTX); readable while the tenant is suspended.
 	 */
-	{ HTTP_GET,  "/admin/billing/me/usage", CAP_BILLING_READ, RF_SUSPENDED_OK,
-	    api_billing_usage_prefetch, api_billing_usage },
+	{ HTTP_GET,  "/admin/billing/me/usage", CAP_BILLING_READ,
+	    RF_SUSPENDED_OK | RF_CACHE | RF_CACHE_USAGE, api_billing_usage_prefetch, api_billing_usage },
 	{ HTTP_GET,  "/admin/billing/tenants/{tenant}", CAP_BILLING_READ,
-	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_tenant_prefetch, api_billing_tenant },
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK | RF_CACHE, api_billing_tenant_prefetch, api_billing_tenant },
 	{ HTTP_GET,  "/admin/billing/tenants/{tenant}/usage", CAP_BILLING_READ,
-	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_usage_prefetch, api_billing_usage },
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK | RF_CACHE | RF_CACHE_USAGE, api_billing_usage_prefetch,
+	    api_billing_usage },
 	{ HTTP_GET,  "/admin/billing/tenants/{tenant}/quota", CAP_BILLING_READ,
-	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK, api_billing_usage_prefetch, api_billing_quota },
+	    RF_EXPLICIT_CTX | RF_SUSPENDED_OK | RF_CACHE | RF_CACHE_USAGE, api_billing_usage_prefetch,
+	    api_billing_quota },
 
 	/* Members and invitations. */
 	{ HTTP_GET,  "/api/v1/tenants/{tenant}/users", CAP_TENANT_READ, 0,
