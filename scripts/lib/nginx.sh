@@ -113,6 +113,23 @@ nginx_app_server_block() {
         sed -n '/# BEGIN app-server/,/# END app-server/p'
 }
 
+# nginx_plain_server_block UPSTREAM SOCKET PORT KEEPCONN: the same app-server
+# block on plain HTTP (bench/run --fast takes TLS out of the measurement):
+# the template's block with "ssl http2" dropped from its listen line and
+# without the certificate lines; everything else -- locations, FastCGI
+# params (HTTPS on: as behind a TLS terminator), headers -- is unchanged.
+nginx_plain_server_block() {
+    local block
+    block="$(nginx_app_server_block "$@")" || return 1
+    block="$(sed -e 's/^\( *listen 127\.0\.0\.1:[0-9]*\) ssl http2;/\1;/' \
+        -e '/^ *ssl_certificate\(_key\)\{0,1\} /d' <<<"$block")"
+    if grep -qE '^ *(listen .*ssl|ssl_)' <<<"$block"; then
+        warn "nginx_plain_server_block: the template's TLS lines changed; cannot make a plain block"
+        return 1
+    fi
+    printf '%s\n' "$block"
+}
+
 _nginx() {
     nginx -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
         -e "$STACK_DIR/log/nginx-error.log" "$@"
