@@ -36,6 +36,35 @@ unauth(struct req *r, const char *why)
 }
 
 /*
+ * Verify a JWT, or find that these very bytes were verified before (the
+ * answer is a function of the bytes and our secret): a token's signature
+ * is checked once per worker while it is cached, its expiry at every use.
+ * Kept in the worker's cache under "J" and the whole token (exact bytes),
+ * with no tag: no database fact is involved.
+ */
+static enum jwt_result
+jwt_verify_memo(struct req *r, const char *token, struct jwt_claims *c)
+{
+	size_t n = strlen(token), len;
+	time_t now = time(NULL);
+	enum jwt_result jr;
+	const void *v;
+	char *key;
+
+	if (!r->cache_ok || n > 2048 || (key = arena_alloc(r->a, n + 2)) == NULL)
+		return auth_jwt_verify(&r->w->jwt, token, now, c);
+	key[0] = 'J';
+	memcpy(key + 1, token, n + 1);
+	if ((v = cache_get(r->w->cache, key, n + 1, core_mono_ms(), &len)) != NULL && len == sizeof(*c)) {
+		memcpy(c, v, sizeof(*c));
+		return c->exp < (long long)now - JWT_SKEW ? JWT_EXPIRED : JWT_OK;
+	}
+	if ((jr = auth_jwt_verify(&r->w->jwt, token, now, c)) == JWT_OK)
+		cache_put(r->w->cache, key, n + 1, c, sizeof(*c), NULL, 0, r->cache_since, r->t0);
+	return jr;
+}
+
+/*
  * Read the Bearer credential. Absent: CRED_NONE. Present but unusable: 401,
  * never a fall-through to anonymous.
  */
@@ -71,7 +100,7 @@ read_credentials(struct req *r)
 		r->who.cred = CRED_API_KEY;
 		return 0;
 	}
-	jr = auth_jwt_verify(&r->w->jwt, h, time(NULL), &c);
+	jr = jwt_verify_memo(r, h, &c);
 	if (jr != JWT_OK) {
 		/* The reason goes to the log (never the token); the client learns less. */
 		log_info(r->request_id, "token refused: %s", auth_jwt_result_name(jr));
@@ -521,16 +550,15 @@ catalog_cached(struct req *r)
 	return copy;
 }
 
-static const struct rate_catalog *
+static void
 catalog_read(struct req *r, const PGresult *res)
 {
 	uint64_t tag = cache_tag("catalog", 7);
 	struct rate_catalog *c;
 	size_t size;
 
-	if ((c = rate_catalog_from(r->a, res, &size)) != NULL && r->cache_ok)
+	if ((c = rate_catalog_from(r->a, res, &size)) != NULL)
 		cache_put(r->w->cache, "Crate", 5, c, size, &tag, 1, r->cache_since, r->t0);
-	return c;
 }
 
 /*
@@ -628,13 +656,13 @@ auth_authorize(struct req *r, struct db_batch *b)
 {
 	const struct route *rt = r->route;
 	const char *tid = NULL, *slug = NULL, *cls = NULL;
-	const struct rate_catalog *cat = NULL;
-	const struct rate_rule *rule;
+	struct rate_rule one = { .tier = "" };
 	char ckey[AUTH_CTX_KEY_MAX];
+	const PGresult *res;
 	size_t cklen = 0;
 	struct auth_ctx c;
 	enum db_status ds;
-	int st, take = -1, nav = -1, touch = -1, catq = -1;
+	int st, take = -1, nav = -1, touch = -1, catq = -1, ruleq = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->begin = (rt->flags & RF_TX) != 0;
@@ -709,13 +737,17 @@ run:
 	    (cls = rate_class(rt)) != NULL) {
 		/*
 		 * A read class is decided after the batch, on the tier's rule
-		 * (from the cache, or read in this batch): batched, or an exact
-		 * count in a second round trip (a small limit: little traffic).
+		 * and the window's count read in this batch: batched, or an
+		 * exact count in a second round trip (a small limit: little
+		 * traffic). The rules of every tier are read too when the cache
+		 * lacks them, for the requests it will answer.
 		 */
 		if (!rate_read_class(cls)) {
 			if ((take = rate_queue(r, b, cls, false)) < 0)
 				return http_error_default(r, 500);
-		} else if ((cat = catalog_cached(r)) == NULL && (catq = db_add(b, ST_RATE_CATALOG, 0)) < 0) {
+		} else if ((ruleq = db_add(b, ST_RATE_RULE, 2, cls,
+		    arena_printf(r->a, "%lld", (long long)time(NULL)))) < 0 ||
+		    (r->cache_ok && catalog_cached(r) == NULL && (catq = db_add(b, ST_RATE_CATALOG, 0)) < 0)) {
 			return http_error_default(r, 500);
 		}
 	}
@@ -726,7 +758,7 @@ run:
 	if (r->who.cred == CRED_NONE)
 		return 0;   /* public route, anonymous caller */
 	if (catq >= 0)
-		cat = catalog_read(r, b->q[catq].res);
+		catalog_read(r, b->q[catq].res);
 
 	if (r->who.cred == CRED_API_KEY) {
 		if (!ctx_of_key(r, b->q[1].res, b->q[2].res, &c)) {
@@ -758,14 +790,16 @@ run:
 		return st;
 	if (take >= 0)
 		return rate_verdict(r, b->q[take].res, cls);
-	if (cls == NULL || !r->tenant.present)
-		return 0;
-	if (cat == NULL)
-		return http_error_default(r, 500);
-	if (rate_batched(rule = rate_catalog_find(cat, r->tenant.tier, cls)))
-		return rate_local(r, rule);
-	if (rule == NULL)
-		return 0;
+	if (ruleq < 0 || !r->tenant.present || db_rows(b->q[ruleq].res) != 1)
+		return 0;   /* not limited */
+	res = b->q[ruleq].res;
+	snprintf(one.cls, sizeof(one.cls), "%s", cls);
+	one.limit = db_i64(res, 0, 0);
+	one.secs = db_i64(res, 0, 1);
+	if (rate_batched(&one)) {
+		rate_seen(r->w->rate, r->tenant.id, &one, db_i64(res, 0, 2), db_i64(res, 0, 3));
+		return rate_local(r, &one);
+	}
 	/* An exact read count: its own round trip, in the same context. */
 	{
 		struct db_batch again = { .retry = true };

@@ -184,6 +184,25 @@ rate_take(struct rate_table *t, const char *tenant, const struct rate_rule *rule
 	return RATE_ADMIT;
 }
 
+void
+rate_seen(struct rate_table *t, const char *tenant, const struct rate_rule *rule, long long window,
+    long long count)
+{
+	struct counter *c = counter_get(t, tenant, rule->cls);
+
+	if (c == NULL)
+		return;
+	if (c->window != window) {
+		if (c->local > 0)
+			return;   /* the old window's hits go first (rate_take asks for the flush) */
+		c->window = window;
+		c->shared = 0;
+	}
+	if (count > c->shared)
+		c->shared = count;
+	c->flushed = true;
+}
+
 bool
 rate_pending(const struct rate_table *t)
 {

@@ -65,6 +65,14 @@ void               rate_table_free(struct rate_table *t);
 enum rate_result rate_take(struct rate_table *t, const char *tenant, const struct rate_rule *rule,
     long long now, double mono_ms, long long *limit, long long *remaining, long long *reset);
 
+/*
+ * The database's count of (tenant, rule's class) in the window starting at
+ * window, read on this request's way: the counter knows it from now on (no
+ * flush needed to learn it).
+ */
+void rate_seen(struct rate_table *t, const char *tenant, const struct rate_rule *rule,
+    long long window, long long count);
+
 /* Unflushed hits older than the flush interval at mono_ms? */
 bool rate_due(const struct rate_table *t, double mono_ms);
 /* Any unflushed hits? */

@@ -4,40 +4,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tags named within a TTL that the table can remember before it clears everything. */
-#define TAG_SLOTS 16384
+struct entry;
 
-struct entry {
-	struct entry *hnext;          /* bucket chain */
-	struct entry *prev, *next;    /* LRU list, most recent first */
-	uint64_t      hash;
-	uint64_t      since;          /* cache_seq() when its read began */
-	double        read_ms;
-	uint64_t      tags[CACHE_TAGS_MAX];
-	int           ntags;
-	size_t        klen, vlen, voff;
-	unsigned char data[];         /* key, padding, value */
+/* An entry's membership in the list of one tag's bucket (one per tag of the entry). */
+struct tag_node {
+	struct tag_node *prev, *next;
+	uint64_t         tag;
+	struct entry    *e;
 };
 
-struct tag_rec {
-	uint64_t tag;                 /* 0: empty slot */
-	uint64_t seq;
-	double   ms;
+struct entry {
+	struct entry   *hnext;          /* key bucket chain */
+	struct entry   *prev, *next;    /* LRU list, most recent first */
+	uint64_t        hash;
+	uint64_t        since;          /* cache_seq() when its read began */
+	double          read_ms;
+	struct tag_node node[CACHE_TAGS_MAX];
+	int             ntags;
+	size_t          klen, vlen, voff;
+	unsigned char   data[];         /* key, padding, value */
 };
 
 struct cache {
-	size_t          max_entries, max_bytes;
-	double          ttl_ms;
-	struct entry  **bucket;
-	size_t          nbuckets;     /* a power of two */
-	struct entry   *head, *tail;
-	uint64_t        seq;          /* last sequence number handed out */
-	uint64_t        floor;        /* entries read before this are dead (a clear) */
-	struct tag_rec *tags;
-	size_t          ntags;
+	size_t            max_entries, max_bytes;
+	double            ttl_ms, max_age_ms;
+	double            validated_ms;  /* nothing committed before this was missed (cache_validated) */
+	struct entry    **bucket;
+	struct tag_node **tbucket;       /* tag -> the entries carrying it */
+	size_t            nbuckets;      /* a power of two, for both tables */
+	struct entry     *head, *tail;
+	uint64_t          seq;           /* bumped by every clear */
+	uint64_t          floor;         /* entries read before this are dead (a clear) */
 	struct cache_stats st;
 };
-
 /* FNV-1a, 64 bits: keys and tag names are ours (ids and hashes), not an attacker's choice. */
 static uint64_t
 fnv(const void *p, size_t n)
@@ -61,7 +60,7 @@ cache_tag(const char *name, size_t len)
 }
 
 struct cache *
-cache_new(size_t max_entries, size_t max_bytes, double ttl_ms)
+cache_new(size_t max_entries, size_t max_bytes, double ttl_ms, double max_age_ms)
 {
 	struct cache *c = calloc(1, sizeof(*c));
 
@@ -70,13 +69,14 @@ cache_new(size_t max_entries, size_t max_bytes, double ttl_ms)
 	c->max_entries = max_entries;
 	c->max_bytes = max_bytes;
 	c->ttl_ms = ttl_ms;
+	c->max_age_ms = max_age_ms > ttl_ms ? max_age_ms : ttl_ms;
 	if (max_entries == 0)
 		return c;
 	for (c->nbuckets = 64; c->nbuckets < max_entries; c->nbuckets <<= 1)
 		;
 	c->bucket = calloc(c->nbuckets, sizeof(*c->bucket));
-	c->tags = calloc(TAG_SLOTS, sizeof(*c->tags));
-	if (c->bucket == NULL || c->tags == NULL) {
+	c->tbucket = calloc(c->nbuckets, sizeof(*c->tbucket));
+	if (c->bucket == NULL || c->tbucket == NULL) {
 		cache_free(c);
 		return NULL;
 	}
@@ -124,6 +124,16 @@ entry_drop(struct cache *c, struct entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp == e)
 		*pp = e->hnext;
+	for (int i = 0; i < e->ntags; i++) {
+		struct tag_node *n = &e->node[i];
+
+		if (n->prev != NULL)
+			n->prev->next = n->next;
+		else
+			c->tbucket[n->tag & (c->nbuckets - 1)] = n->next;
+		if (n->next != NULL)
+			n->next->prev = n->prev;
+	}
 	lru_unlink(c, e);
 	c->st.entries--;
 	c->st.bytes -= e->klen + e->vlen;
@@ -138,7 +148,7 @@ cache_free(struct cache *c)
 	while (c->head != NULL)
 		entry_drop(c, c->head);
 	free(c->bucket);
-	free(c->tags);
+	free(c->tbucket);
 	free(c);
 }
 
@@ -148,27 +158,18 @@ cache_seq(const struct cache *c)
 	return c->seq;
 }
 
-/* The sequence number of tag's last invalidation still remembered; 0 if none. */
-static uint64_t
-tag_seq(const struct cache *c, uint64_t tag)
-{
-	for (size_t i = tag & (TAG_SLOTS - 1);; i = (i + 1) & (TAG_SLOTS - 1)) {
-		if (c->tags[i].tag == tag)
-			return c->tags[i].seq;
-		if (c->tags[i].tag == 0)
-			return 0;
-	}
-}
-
+/*
+ * Alive: not read before a clear, younger than the maximum age, and read or
+ * revalidated within the TTL. (A change to one of its facts has dropped it
+ * already: cache_invalidate.)
+ */
 static bool
 entry_alive(const struct cache *c, const struct entry *e, double now_ms)
 {
-	if (e->since < c->floor || now_ms - e->read_ms >= c->ttl_ms || now_ms < e->read_ms)
-		return false;
-	for (int i = 0; i < e->ntags; i++)
-		if (tag_seq(c, e->tags[i]) > e->since)
-			return false;
-	return true;
+	double fresh = e->read_ms > c->validated_ms ? e->read_ms : c->validated_ms;
+
+	return e->since >= c->floor && now_ms >= e->read_ms && now_ms - e->read_ms < c->max_age_ms &&
+	    now_ms - fresh < c->ttl_ms;
 }
 
 static struct entry *
@@ -216,9 +217,6 @@ cache_put(struct cache *c, const char *key, size_t klen, const void *val, size_t
 	if (!cache_enabled(c) || ntags < 0 || ntags > CACHE_TAGS_MAX || since < c->floor ||
 	    klen + len > c->max_bytes / 4)
 		return false;
-	for (int i = 0; i < ntags; i++)
-		if (tag_seq(c, tags[i]) > since)
-			return false;   /* changed while it was being read */
 	if ((e = malloc(sizeof(*e) + voff + len)) == NULL)
 		return false;
 	h = fnv(key, klen);
@@ -226,7 +224,6 @@ cache_put(struct cache *c, const char *key, size_t klen, const void *val, size_t
 		entry_drop(c, old);
 	*e = (struct entry){ .hash = h, .since = since, .read_ms = read_ms, .ntags = ntags,
 	    .klen = klen, .vlen = len, .voff = voff };
-	memcpy(e->tags, tags, sizeof(*tags) * (size_t)ntags);
 	memcpy(e->data, key, klen);
 	memcpy(e->data + voff, val, len);
 	while (c->tail != NULL && (c->st.entries + 1 > c->max_entries ||
@@ -236,60 +233,42 @@ cache_put(struct cache *c, const char *key, size_t klen, const void *val, size_t
 	}
 	e->hnext = c->bucket[h & (c->nbuckets - 1)];
 	c->bucket[h & (c->nbuckets - 1)] = e;
+	for (int i = 0; i < ntags; i++) {
+		struct tag_node *n = &e->node[i], **head = &c->tbucket[tags[i] & (c->nbuckets - 1)];
+
+		*n = (struct tag_node){ .prev = NULL, .next = *head, .tag = tags[i], .e = e };
+		if (*head != NULL)
+			(*head)->prev = n;
+		*head = n;
+	}
 	lru_push(c, e);
 	c->st.entries++;
 	c->st.bytes += klen + len;
 	return true;
 }
 
-/*
- * Keep only the records of the last TTL (an entry read before an older one
- * has expired anyway). Returns false if the table is still too full.
- */
-static bool
-tags_prune(struct cache *c, double now_ms)
-{
-	struct tag_rec *old = c->tags;
-	size_t n = 0;
-
-	if ((c->tags = calloc(TAG_SLOTS, sizeof(*c->tags))) == NULL) {
-		c->tags = old;
-		return false;
-	}
-	for (size_t i = 0; i < TAG_SLOTS; i++) {
-		size_t j;
-
-		if (old[i].tag == 0 || now_ms - old[i].ms >= c->ttl_ms)
-			continue;
-		for (j = old[i].tag & (TAG_SLOTS - 1); c->tags[j].tag != 0; j = (j + 1) & (TAG_SLOTS - 1))
-			;
-		c->tags[j] = old[i];
-		n++;
-	}
-	free(old);
-	c->ntags = n;
-	return n < TAG_SLOTS / 4;
-}
-
 void
-cache_invalidate(struct cache *c, uint64_t tag, double now_ms)
+cache_invalidate(struct cache *c, uint64_t tag)
 {
-	size_t i;
+	struct tag_node *n;
 
 	if (!cache_enabled(c))
 		return;
 	c->st.invalidations++;
-	if (c->ntags >= TAG_SLOTS / 2 && !tags_prune(c, now_ms)) {
-		cache_clear(c);
-		return;
-	}
-	c->seq++;
-	for (i = tag & (TAG_SLOTS - 1); c->tags[i].tag != 0 && c->tags[i].tag != tag;
-	    i = (i + 1) & (TAG_SLOTS - 1))
-		;
-	if (c->tags[i].tag == 0)
-		c->ntags++;
-	c->tags[i] = (struct tag_rec){ tag, c->seq, now_ms };
+	/* Dropping an entry unlinks all its nodes: look again from the bucket's head. */
+	do {
+		for (n = c->tbucket[tag & (c->nbuckets - 1)]; n != NULL && n->tag != tag; n = n->next)
+			;
+		if (n != NULL)
+			entry_drop(c, n->e);
+	} while (n != NULL);
+}
+
+void
+cache_validated(struct cache *c, double ms)
+{
+	if (ms > c->validated_ms)
+		c->validated_ms = ms;
 }
 
 void
@@ -299,9 +278,8 @@ cache_clear(struct cache *c)
 		return;
 	while (c->head != NULL)
 		entry_drop(c, c->head);
-	memset(c->tags, 0, sizeof(*c->tags) * TAG_SLOTS);
-	c->ntags = 0;
 	c->floor = ++c->seq;
+	c->validated_ms = 0;
 	c->st.clears++;
 }
 

@@ -9,21 +9,22 @@
 /*
  * What may be kept, and for how long, is SPEC §2's rule: every entry was
  * read from PostgreSQL by this process, carries the tags of the facts it
- * was built from ("t:<tenant id>", "u:<user id>", ...), and is never
- * returned once
- *   - a notification named one of its tags after its read began,
- *   - the whole cache was cleared after its read began (the listening
- *     connection dropped, or the tag table overflowed), or
- *   - it is older than the TTL (measured from the start of its read).
+ * was built from ("t:<tenant id>", "u:<user id>", ...), and is dropped
+ *   - when a notification names one of its tags (cache_invalidate: the
+ *     worker applies every notification that has arrived before it
+ *     answers the next request, and fills entries only within a request,
+ *     so a change committed after an entry's read always drops it),
+ *   - when the whole cache is cleared (the listening connection came or
+ *     went: a notification may have been missed), and
+ *   - when it was neither read nor revalidated within the TTL. The
+ *     listening connection revalidates everything at once
+ *     (cache_validated): the echo of a NOTIFY it sent itself proves that
+ *     every notification committed before it has been applied. With no
+ *     echo, entries die TTL after their read.
+ *   - at the latest max_age after its read, whatever the echoes say (a
+ *     writer that bypassed the triggers is seen that late at worst).
  * Keys are compared byte for byte (the hash only picks the bucket), so an
  * entry is found only under exactly the key it was stored with.
- *
- * Invalidation is by generation, not by walking entries: each
- * invalidation takes the next sequence number and records it against the
- * tag; an entry is valid while every tag's record is older than the
- * sequence number its read began at. A tag's record is needed only for a
- * TTL (older entries are dead anyway), so the tag table holds at most the
- * tags named in the last TTL; if it fills up, everything is cleared.
  *
  * Capacity: at most max_entries entries and max_bytes of keys and values;
  * the least recently used entry goes first. max_entries 0: the cache is
@@ -44,17 +45,14 @@ struct cache_stats {
 	size_t   bytes;
 };
 
-struct cache *cache_new(size_t max_entries, size_t max_bytes, double ttl_ms);
+struct cache *cache_new(size_t max_entries, size_t max_bytes, double ttl_ms, double max_age_ms);
 void          cache_free(struct cache *c);
 bool          cache_enabled(const struct cache *c);
 
 /* The tag of a fact's name ("t:8c1e...", "catalog"); never 0. */
 uint64_t cache_tag(const char *name, size_t len);
 
-/*
- * The sequence number to record as "since" for a read that starts now: an
- * invalidation processed after this call has a larger one.
- */
+/* The mark to store as "since" for a read that starts now: a clear after it kills the entry. */
 uint64_t cache_seq(const struct cache *c);
 
 /*
@@ -67,16 +65,17 @@ const void *cache_get(struct cache *c, const char *key, size_t klen, double now_
 
 /*
  * Store a copy of val under key (replacing any entry there), tagged with
- * tags[0..ntags), as read from a read that began at sequence since and
- * monotonic time read_ms. Refused (false) when the cache is off, ntags is
- * over CACHE_TAGS_MAX, the entry is too big, or something it depends on was
- * invalidated since (then it would be dead on arrival).
+ * tags[0..ntags), from a read that began at mark since and monotonic time
+ * read_ms. Refused (false) when the cache is off, ntags is over
+ * CACHE_TAGS_MAX, the entry is too big, or the cache was cleared since.
  */
 bool cache_put(struct cache *c, const char *key, size_t klen, const void *val, size_t len,
     const uint64_t *tags, int ntags, uint64_t since, double read_ms);
 
-/* A notification named tag at now_ms: every entry carrying it dies. */
-void cache_invalidate(struct cache *c, uint64_t tag, double now_ms);
+/* A notification named tag: every entry carrying it goes. */
+void cache_invalidate(struct cache *c, uint64_t tag);
+/* Nothing committed before monotonic time ms has been missed: entries read before count as read then. */
+void cache_validated(struct cache *c, double ms);
 /* Everything dies (a missed notification is possible). */
 void cache_clear(struct cache *c);
 

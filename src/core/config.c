@@ -102,6 +102,7 @@ config_load(struct config *cfg, bool need_secret, char *err, size_t errlen)
 	if (!env_int("TENANTRY_CACHE_ENTRIES", 8192, 0, 1000000, &cfg->cache_entries, err, errlen) ||
 	    !env_int("TENANTRY_CACHE_MB", 4, 1, 1024, &cfg->cache_mb, err, errlen) ||
 	    !env_int("TENANTRY_CACHE_TTL_MS", 2000, 1, 2000, &cfg->cache_ttl_ms, err, errlen) ||
+	    !env_int("TENANTRY_CACHE_MAX_AGE_MS", 60000, 1, 600000, &cfg->cache_max_age_ms, err, errlen) ||
 	    !env_int("TENANTRY_RATE_FLUSH_MS", 100, 1, 100, &cfg->rate_flush_ms, err, errlen))
 		return false;
 

@@ -26,7 +26,8 @@ struct config {
 	const char   *listen_url;      /* TENANTRY_LISTEN_DATABASE_URL, default database_url */
 	int           cache_entries;   /* TENANTRY_CACHE_ENTRIES, 8192; 0 turns the cache off */
 	int           cache_mb;        /* TENANTRY_CACHE_MB, 4: keys and values at most */
-	int           cache_ttl_ms;    /* TENANTRY_CACHE_TTL_MS, 2000 (at most 2000) */
+	int           cache_ttl_ms;    /* TENANTRY_CACHE_TTL_MS, 2000 (at most 2000): unrevalidated */
+	int           cache_max_age_ms; /* TENANTRY_CACHE_MAX_AGE_MS, 60000: revalidated or not */
 	int           rate_flush_ms;   /* TENANTRY_RATE_FLUSH_MS, 100 (at most 100) */
 };
 

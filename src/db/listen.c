@@ -3,6 +3,7 @@
 #include "core/log.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,9 @@
 /* While PostgreSQL is away, try again this often; give a connection attempt this long. */
 #define LISTEN_RETRY_MS   1000.0
 #define LISTEN_CONNECT_MS 5000.0
+/* Revalidate this often; a ping not echoed this long means a dead connection. */
+#define PING_EVERY_MS     500.0
+#define PING_TIMEOUT_MS   2000.0
 
 enum lstate {
 	L_DOWN,         /* no connection; next attempt at next_try_ms */
@@ -28,6 +32,12 @@ struct db_listen {
 	double      next_try_ms;
 	double      started_ms;    /* of the current connection attempt */
 	PostgresPollingStatusType want;   /* what PQconnectPoll waits for */
+	/* The ping: a NOTIFY to our own channel, whose echo revalidates the cache. */
+	char        ping_channel[40];
+	bool        ping_out;      /* sent, echo not yet seen */
+	unsigned    ping_n;
+	double      ping_sent_ms;
+	double      validated_ms;  /* send time of the last echoed ping; 0: none since up */
 };
 
 struct db_listen *
@@ -53,6 +63,8 @@ drop(struct db_listen *l, double now_ms, const char *why)
 	l->conn = NULL;
 	l->state = L_DOWN;
 	l->next_try_ms = now_ms + LISTEN_RETRY_MS;
+	l->ping_out = false;
+	l->validated_ms = 0;
 }
 
 void
@@ -118,14 +130,19 @@ connecting(struct db_listen *l, double now_ms)
 		return;
 	}
 	switch ((l->want = PQconnectPoll(l->conn))) {
-	case PGRES_POLLING_OK:
-		if (PQsetnonblocking(l->conn, 1) != 0 ||
-		    !PQsendQuery(l->conn, "LISTEN " LISTEN_CHANNEL)) {
+	case PGRES_POLLING_OK: {
+		char q[120];
+
+		/* The ping channel is this backend's own: its pid is unique on the server. */
+		snprintf(l->ping_channel, sizeof(l->ping_channel), "tenantry_ping_%d", PQbackendPID(l->conn));
+		snprintf(q, sizeof(q), "LISTEN " LISTEN_CHANNEL "; LISTEN %s", l->ping_channel);
+		if (PQsetnonblocking(l->conn, 1) != 0 || !PQsendQuery(l->conn, q)) {
 			drop(l, now_ms, "failed");
 			return;
 		}
 		l->state = L_SUBSCRIBING;
 		return;
+	}
 	case PGRES_POLLING_FAILED:
 		drop(l, now_ms, "failed");
 		return;
@@ -165,6 +182,45 @@ subscribing(struct db_listen *l, double now_ms)
 	l->state = L_UP;
 }
 
+/* A live connection: read what arrived, collect a ping's result, send the next ping when due. */
+static void
+up(struct db_listen *l, double now_ms)
+{
+	PGresult *res;
+
+	/* EOF (a terminated backend, a restart) makes this fail or the status bad. */
+	if (PQflush(l->conn) < 0 || !PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK) {
+		drop(l, now_ms, "lost");
+		return;
+	}
+	while (!PQisBusy(l->conn) && (res = PQgetResult(l->conn)) != NULL) {
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		PQclear(res);
+		if (!ok) {
+			drop(l, now_ms, "refused a ping");
+			return;
+		}
+	}
+	if (!l->ping_out && !PQisBusy(l->conn) && now_ms - l->ping_sent_ms >= PING_EVERY_MS) {
+		char q[80];
+
+		snprintf(q, sizeof(q), "NOTIFY %s, '%u'", l->ping_channel, ++l->ping_n);
+		if (!PQsendQuery(l->conn, q)) {
+			drop(l, now_ms, "lost");
+			return;
+		}
+		l->ping_out = true;
+		l->ping_sent_ms = now_ms;
+	}
+}
+
+double
+db_listen_validated(const struct db_listen *l)
+{
+	return l->state == L_UP ? l->validated_ms : 0;
+}
+
 bool
 db_listen_poll(struct db_listen *l, double now_ms, bool *changed,
     void (*fn)(void *arg, const char *payload), void *arg)
@@ -177,15 +233,25 @@ db_listen_poll(struct db_listen *l, double now_ms, bool *changed,
 		connecting(l, now_ms);
 	if (l->state == L_SUBSCRIBING)
 		subscribing(l, now_ms);
-	if (l->state == L_UP) {
-		/* EOF (a terminated backend, a restart) makes this fail or the status bad. */
-		if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK)
-			drop(l, now_ms, "lost");
-	}
+	if (l->state == L_UP)
+		up(l, now_ms);
 	while (l->state == L_UP && (n = PQnotifies(l->conn)) != NULL) {
-		fn(arg, n->extra);
+		/*
+		 * In commit order: when our own ping comes back, every change
+		 * committed before we sent it has been handed to fn already.
+		 */
+		if (strcmp(n->relname, l->ping_channel) == 0) {
+			if (l->ping_out && (unsigned)strtoul(n->extra, NULL, 10) == l->ping_n) {
+				l->validated_ms = l->ping_sent_ms;
+				l->ping_out = false;
+			}
+		} else {
+			fn(arg, n->extra);
+		}
 		PQfreemem(n);
 	}
+	if (l->state == L_UP && l->ping_out && now_ms - l->ping_sent_ms > PING_TIMEOUT_MS)
+		drop(l, now_ms, "did not echo a ping");
 	*changed = (l->state == L_UP) != l->was_up;
 	l->was_up = l->state == L_UP;
 	return l->was_up;

@@ -33,4 +33,13 @@ bool db_listen_poll(struct db_listen *l, double now_ms, bool *changed,
 /* The connection's socket, or -1 (for the idle wait). */
 int  db_listen_socket(const struct db_listen *l);
 
+/*
+ * Every half second a live listener sends NOTIFY to a channel of its own;
+ * notifications arrive in commit order, so when that one comes back, every
+ * change committed before it was sent has arrived too. This is the
+ * monotonic send time of the last ping that came back (0: none since the
+ * connection came up). A ping not back within 2 s drops the connection.
+ */
+double db_listen_validated(const struct db_listen *l);
+
 #endif

@@ -149,6 +149,19 @@ const struct stmt_def stmts[ST__COUNT] = {
 	[ST_RATE_CATALOG] = { "rate_catalog",
 		"SELECT t.name, t.rate_exempt, rl.class, rl.max_requests, rl.window_seconds"
 		" FROM tiers t JOIN tier_rate_limits rl ON rl.tier = t.name", 0 },
+	/*
+	 * The rule of the tenant in context for class $1 and, for the window
+	 * holding $2 (epoch seconds), the count over every worker so far: no
+	 * row when the tier is exempt or does not limit the class. Columns:
+	 * limit, window seconds, window start (epoch), count.
+	 */
+	[ST_RATE_RULE] = { "rate_rule",
+		"SELECT rl.max_requests, rl.window_seconds, w.ws, (SELECT coalesce(sum(c.hits), 0) FROM rate_counters c"
+		"   WHERE c.tenant_id = t.id AND c.class = $1 AND c.window_start = to_timestamp(w.ws))"
+		" FROM tenants t JOIN tiers ti ON ti.name = t.tier AND NOT ti.rate_exempt"
+		" JOIN tier_rate_limits rl ON rl.tier = t.tier AND rl.class = $1 AND rl.max_requests >= 0"
+		" CROSS JOIN LATERAL (SELECT $2::bigint - $2::bigint % rl.window_seconds AS ws) w"
+		" WHERE t.id = app.tenant()", 2 },
 	/* The flush writes counters of many tenants: its own scope (policy in sql/005_cache.sql). */
 	[ST_RATE_FLUSH_SCOPE] = { "rate_flush_scope",
 		"SELECT set_config('tenantry.rate_flush', 'on', true)", 0 },

@@ -249,7 +249,7 @@ on_notify(void *arg, const char *payload)
 	if (strcmp(payload, "*") == 0)
 		cache_clear(w->cache);
 	else
-		cache_invalidate(w->cache, cache_tag(payload, strlen(payload)), core_mono_ms());
+		cache_invalidate(w->cache, cache_tag(payload, strlen(payload)));
 }
 
 /* The cache's and the rate counters' figures, in the log once a minute. */
@@ -292,6 +292,8 @@ housekeeping(struct worker *w)
 		w->cache_live = db_listen_poll(w->listen, now, &changed, on_notify, w);
 		if (changed)
 			cache_clear(w->cache);
+		if (w->cache_live)
+			cache_validated(w->cache, db_listen_validated(w->listen));
 	}
 	if (rate_due(w->rate, now)) {
 		rate_flush(w->rate, w->db, w->a, (long long)time(NULL), NULL);
@@ -304,24 +306,29 @@ housekeeping(struct worker *w)
  * Wait for a connection, but no longer than until the unflushed counts
  * fall due, and at most a second (to drain notifications, so the
  * listening connection never backs up PostgreSQL's notification queue).
- * The listening socket is non-blocking: a connection another worker took
- * first makes accept() fail with EAGAIN, and the loop waits again.
- * Returns true when a connection may be waiting.
+ * SIGTERM is let in only here (ppoll's mask).
  */
-static bool
-idle_wait(const struct worker *w)
+static void
+idle_wait(const struct worker *w, const sigset_t *unblocked)
 {
 	double due = rate_due_in(w->rate, core_mono_ms());
 	struct pollfd p = { .fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN };
+	struct timespec ts = { 1, 0 };
 
-	return poll(&p, 1, due >= 0 && due < 1000 ? (int)due + 1 : 1000) > 0;
+	if (due >= 0 && due < 1000) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = ((long)due + 1) * 1000000L;
+	}
+	ppoll(&p, 1, &ts, unblocked);
 }
 
 /*
- * SIGTERM is blocked while a request is served, so no system call of the
- * request (libfcgi's reads and writes do not retry on EINTR) is interrupted;
- * it is delivered while the worker waits in poll() or accept(), which then
- * fail with EINTR (FCGI_FAIL_ACCEPT_ON_INTR) and the loop ends.
+ * SIGTERM stays blocked but while the worker waits in ppoll(), so no system
+ * call of a request (libfcgi's reads and writes do not retry on EINTR) is
+ * ever interrupted; then stopping ends the loop. The listening socket is
+ * non-blocking (main): accept() fails with EAGAIN when there is nothing to
+ * take (or another worker took it first), and a busy worker goes from one
+ * request to the next without waiting in poll at all.
  */
 static int
 run(struct worker *w)
@@ -333,6 +340,7 @@ run(struct worker *w)
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
 	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 
 	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error(NULL, "FCGX_InitRequest failed");
@@ -342,15 +350,17 @@ run(struct worker *w)
 		struct req r = { .a = w->a, .w = w, .fcgi = &fr, .hdr = &w->hdr, .out = &w->out };
 		struct log_access la;
 		int st, accepted;
-		bool big, ready;
+		bool big;
 
-		housekeeping(w);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		ready = !stopping && idle_wait(w);
-		accepted = stopping ? -1 : ready ? FCGX_Accept_r(&fr) : -EAGAIN;
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		if (!stopping && (accepted == -EAGAIN || accepted == -EWOULDBLOCK || accepted == -EINTR))
-			continue;   /* nothing for us yet: keep house, wait again */
+		if (stopping)
+			break;
+		accepted = FCGX_Accept_r(&fr);
+		if (accepted == -EAGAIN || accepted == -EWOULDBLOCK || accepted == -EINTR) {
+			/* Nothing for us yet: keep house, wait, try again. */
+			housekeeping(w);
+			idle_wait(w, &none);
+			continue;
+		}
 		if (accepted < 0)
 			break;
 
@@ -447,7 +457,7 @@ main(int argc, char **argv)
 	if (FCGX_Init() != 0 || (w.a = arena_new(64 * 1024)) == NULL ||
 	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL ||
 	    (w.cache = cache_new((size_t)w.cfg.cache_entries, (size_t)w.cfg.cache_mb << 20,
-	        w.cfg.cache_ttl_ms)) == NULL ||
+	        w.cfg.cache_ttl_ms, w.cfg.cache_max_age_ms)) == NULL ||
 	    (w.listen = db_listen_new(w.cfg.listen_url)) == NULL ||
 	    (w.rate = rate_table_new((int)(getpid() % 64), w.cfg.rate_flush_ms)) == NULL) {
 		log_error(NULL, "refusing to start: initialisation failed");
