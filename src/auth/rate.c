@@ -28,6 +28,7 @@ struct rate_table {
 	double          flush_ms;
 	size_t          n, npending;
 	double          oldest_ms;   /* of all unflushed hits; valid when npending > 0 */
+	bool            half_full;   /* a counter holds half its batch: flush after this request */
 	struct rate_stats st;
 };
 
@@ -175,6 +176,8 @@ rate_take(struct rate_table *t, const char *tenant, const struct rate_rule *rule
 	}
 	if (c->local >= rate_batch(rule->limit))
 		return RATE_FLUSH_FIRST;
+	if (2 * (c->local + 1) >= rate_batch(rule->limit))
+		t->half_full = true;
 	if (c->local++ == 0) {
 		c->pending_ms = mono_ms;
 		if (t->npending++ == 0 || mono_ms < t->oldest_ms)
@@ -223,7 +226,7 @@ rate_due_in(const struct rate_table *t, double mono_ms)
 bool
 rate_due(const struct rate_table *t, double mono_ms)
 {
-	return t->npending > 0 && mono_ms - t->oldest_ms >= t->flush_ms;
+	return t->npending > 0 && (t->half_full || mono_ms - t->oldest_ms >= t->flush_ms);
 }
 
 /* ---- The flush -------------------------------------------------------------- */
@@ -266,6 +269,7 @@ rate_flushed(struct rate_table *t, double mono_ms, long long now)
 	if (t->npending > 0 && mono_ms - t->oldest_ms > t->st.max_lag_ms)
 		t->st.max_lag_ms = mono_ms - t->oldest_ms;
 	t->npending = 0;
+	t->half_full = false;
 	t->st.flushes++;
 	t->st.last_flush_ms = mono_ms;
 	sweep(t, now);

@@ -73,7 +73,11 @@ enum rate_result rate_take(struct rate_table *t, const char *tenant, const struc
 void rate_seen(struct rate_table *t, const char *tenant, const struct rate_rule *rule,
     long long window, long long count);
 
-/* Unflushed hits older than the flush interval at mono_ms? */
+/*
+ * Should the worker flush now (between requests)? Unflushed hits older than
+ * the flush interval, or a counter at half its batch (so a request rarely
+ * has to wait for a flush of a full batch).
+ */
 bool rate_due(const struct rate_table *t, double mono_ms);
 /* Any unflushed hits? */
 bool rate_pending(const struct rate_table *t);

@@ -260,6 +260,8 @@ log_figures(struct worker *w, double now)
 	struct cache_stats cs;
 	struct rate_stats rs;
 
+	if (last == 0)
+		last = now;
 	if (now - last < 60000.0)
 		return;
 	last = now;
@@ -279,9 +281,18 @@ log_figures(struct worker *w, double now)
  * Before every request (and when an idle worker wakes): apply every
  * invalidation that has arrived (SPEC §2: "dropped before that worker
  * answers anything after the notification arrived"), drop everything when
- * the listening connection came or went, and flush read counts that have
- * waited the flush interval.
+ * the listening connection came or went. After a request's answer is on
+ * its way (and when idle): flush the read counts that are due.
  */
+static void
+flush_due(struct worker *w)
+{
+	if (rate_due(w->rate, core_mono_ms())) {
+		rate_flush(w->rate, w->db, w->a, (long long)time(NULL), NULL);
+		arena_reset(w->a);
+	}
+}
+
 static void
 housekeeping(struct worker *w)
 {
@@ -294,10 +305,6 @@ housekeeping(struct worker *w)
 			cache_clear(w->cache);
 		if (w->cache_live)
 			cache_validated(w->cache, db_listen_validated(w->listen));
-	}
-	if (rate_due(w->rate, now)) {
-		rate_flush(w->rate, w->db, w->a, (long long)time(NULL), NULL);
-		arena_reset(w->a);
 	}
 	log_figures(w, now);
 }
@@ -358,6 +365,7 @@ run(struct worker *w)
 		if (accepted == -EAGAIN || accepted == -EWOULDBLOCK || accepted == -EINTR) {
 			/* Nothing for us yet: keep house, wait, try again. */
 			housekeeping(w);
+			flush_due(w);
 			idle_wait(w, &none);
 			continue;
 		}
@@ -392,6 +400,7 @@ run(struct worker *w)
 		/* After an unusually large request, hand the freed memory back. */
 		if (big)
 			malloc_trim(0);
+		flush_due(w);
 	}
 	FCGX_Free(&fr, 1);
 	/* What this worker counted and did not flush yet is not lost on a clean exit. */
