@@ -9,7 +9,7 @@
 #include "core/arena.h"
 #include "db/stmt.h"
 
-#define DB_BATCH_MAX  10
+#define DB_BATCH_MAX  12
 #define DB_PARAMS_MAX 14
 
 enum db_status {
