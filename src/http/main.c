@@ -293,12 +293,32 @@ flush_due(struct worker *w)
 	}
 }
 
+/*
+ * SIGTERM stays blocked while the worker is busy (see run()); a worker that
+ * never goes idle looks for a pending one ten times a second.
+ */
+static void
+term_pending(double now)
+{
+	static double last;
+	sigset_t set;
+
+	if (now - last < 100.0)
+		return;
+	last = now;
+	if (sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1)) {
+		stopping = 1;
+		FCGX_ShutdownPending();
+	}
+}
+
 static void
 housekeeping(struct worker *w)
 {
 	double now = core_mono_ms();
 	bool changed = false;
 
+	term_pending(now);
 	if (cache_enabled(w->cache)) {
 		w->cache_live = db_listen_poll(w->listen, now, &changed, on_notify, w);
 		if (changed)
@@ -332,7 +352,8 @@ idle_wait(const struct worker *w, const sigset_t *unblocked)
 /*
  * SIGTERM stays blocked but while the worker waits in ppoll(), so no system
  * call of a request (libfcgi's reads and writes do not retry on EINTR) is
- * ever interrupted; then stopping ends the loop. The listening socket is
+ * ever interrupted; then stopping ends the loop (a worker too busy to wait
+ * finds it pending: term_pending()). The listening socket is
  * non-blocking (main): accept() fails with EAGAIN when there is nothing to
  * take (or another worker took it first), and a busy worker goes from one
  * request to the next without waiting in poll at all.
