@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <poll.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,11 +25,11 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/listen.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/validate.h"
 #include "http/worker.h"
-#include "db/listen.h"
 #include "web/web.h"
 
 static volatile sig_atomic_t stopping;
@@ -42,7 +42,6 @@ on_term(int sig)
 	stopping = 1;
 	FCGX_ShutdownPending();
 }
-
 
 static const char *
 principal_kind(const struct req *r)
@@ -277,13 +276,7 @@ log_figures(struct worker *w, double now)
 	    rs.flush_failures, rs.max_lag_ms, rs.counters);
 }
 
-/*
- * Before every request (and when an idle worker wakes): apply every
- * invalidation that has arrived (SPEC §2: "dropped before that worker
- * answers anything after the notification arrived"), drop everything when
- * the listening connection came or went. After a request's answer is on
- * its way (and when idle): flush the read counts that are due.
- */
+/* After a request's answer is on its way (and when idle): flush the read counts that are due. */
 static void
 flush_due(struct worker *w)
 {
@@ -312,6 +305,13 @@ term_pending(double now)
 	}
 }
 
+/*
+ * Before every request (and when an idle worker wakes): apply every
+ * invalidation that has arrived (SPEC §2: "dropped before that worker
+ * answers anything after the notification arrived"), drop everything when
+ * the listening connection came or went, take the listener's latest
+ * revalidation.
+ */
 static void
 housekeeping(struct worker *w)
 {
