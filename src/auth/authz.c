@@ -317,14 +317,20 @@ rate_local(struct req *r, const struct rate_rule *rule)
 	long long limit, remaining, reset;
 	enum rate_result v;
 
+	/*
+	 * At most two flushes: the last window's hits, then learning the new
+	 * window's count (a first hit at a window's start needs both).
+	 */
 	for (int tries = 0;; tries++) {
 		v = rate_take(r->w->rate, r->tenant.id, rule, (long long)time(NULL), core_mono_ms(),
 		    &limit, &remaining, &reset);
 		if (v != RATE_FLUSH_FIRST)
 			break;
-		if (tries > 0 || rate_flush(r->w->rate, r->w->db, r->a, (long long)time(NULL),
-		    r->request_id) != DB_OK)
+		if (tries >= 2 || rate_flush(r->w->rate, r->w->db, r->a, (long long)time(NULL),
+		    r->request_id) != DB_OK) {
+			log_warn(r->request_id, "read counts could not be flushed: answering 503");
 			return http_error_default(r, 503);
+		}
 	}
 	return rate_answer(r, limit, remaining, reset, v == RATE_ADMIT);
 }
