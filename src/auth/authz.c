@@ -337,6 +337,22 @@ rate_local(struct req *r, const struct rate_rule *rule)
 
 /* ---- Contexts: from the database's rows, or from the cache ------------------ */
 
+/*
+ * The tenant part of a context row: found, then id, slug, name, tier and
+ * status in the columns from col (ctx_tenant_* and ctx_key_tenant alike).
+ */
+static void
+ctx_tenant_cols(const PGresult *res, int col, struct auth_ctx *c)
+{
+	c->tenant_found = db_bool(res, 0, col);
+	if (c->tenant_found)
+		snprintf(c->tenant_id, sizeof(c->tenant_id), "%s", db_val(res, 0, col + 1));
+	c->slug = db_val(res, 0, col + 2);
+	c->tenant_name = db_val(res, 0, col + 3);
+	c->tier = db_val(res, 0, col + 4);
+	c->status = db_val(res, 0, col + 5);
+}
+
 /* A user's context from a ctx_tenant_* row (or the user part only, no tenant named). */
 static void
 ctx_of_user(const PGresult *res, struct auth_ctx *c)
@@ -346,15 +362,9 @@ ctx_of_user(const PGresult *res, struct auth_ctx *c)
 	c->superadmin = db_bool(res, 0, C_SUPERADMIN);
 	c->email = db_val(res, 0, C_EMAIL);
 	c->name = db_val(res, 0, C_USER_NAME);
-	c->tenant_found = db_bool(res, 0, C_TENANT_FOUND);
 	c->role = auth_role_parse(db_val(res, 0, C_ROLE));
 	c->member = c->role != ROLE_NONE;
-	if (c->tenant_found)
-		snprintf(c->tenant_id, sizeof(c->tenant_id), "%s", db_val(res, 0, C_TENANT_ID));
-	c->slug = db_val(res, 0, C_SLUG);
-	c->tenant_name = db_val(res, 0, C_TENANT_NAME);
-	c->tier = db_val(res, 0, C_TIER);
-	c->status = db_val(res, 0, C_STATUS);
+	ctx_tenant_cols(res, C_TENANT_FOUND, c);
 }
 
 static double
@@ -386,13 +396,7 @@ ctx_of_key(const struct req *r, const PGresult *k, const PGresult *t, struct aut
 	c->revoked = db_bool(k, 0, K_REVOKED);
 	c->expires_at = db_f64(k, 0, K_EXPIRES_AT);
 	c->revoked_at = db_f64(k, 0, K_REVOKED_AT);
-	c->tenant_found = db_bool(t, 0, KT_FOUND);
-	if (c->tenant_found)
-		snprintf(c->tenant_id, sizeof(c->tenant_id), "%s", db_val(t, 0, KT_ID));
-	c->slug = db_val(t, 0, KT_SLUG);
-	c->tenant_name = db_val(t, 0, KT_NAME);
-	c->tier = db_val(t, 0, KT_TIER);
-	c->status = db_val(t, 0, KT_STATUS);
+	ctx_tenant_cols(t, KT_FOUND, c);
 	c->api_access = db_bool(t, 0, KT_API_ACCESS);
 	return true;
 }

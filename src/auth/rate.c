@@ -29,6 +29,7 @@ struct rate_table {
 	size_t          n, npending;
 	double          oldest_ms;   /* of all unflushed hits; valid when npending > 0 */
 	bool            half_full;   /* a counter holds half its batch: flush after this request */
+	bool            failing;     /* the last flush failed (and said so) */
 	struct rate_stats st;
 };
 
@@ -349,8 +350,13 @@ rate_flush(struct rate_table *t, struct db *db, struct arena *a, long long now, 
 		    db_i64(res, i, RF_TOTAL));
 done:
 	if (ds != DB_OK) {
+		/* Once per outage, not once per attempt. */
 		t->st.flush_failures++;
-		log_warn(rid, "rate counts not flushed (%d counters wait for the next flush)", sent);
+		if (!t->failing)
+			log_warn(rid, "rate counts not flushed (%d counters wait for the next flush)", sent);
+		t->failing = true;
+	} else {
+		t->failing = false;
 	}
 	for (size_t i = 0; i < 6; i++)
 		buf_release(all[i]);

@@ -98,6 +98,32 @@ hits() {
     psql_super "SELECT coalesce(sum(hits), 0) FROM rate_counters WHERE tenant_id = '$1' AND class = '$2'"
 }
 
+# burst DIR CLIENTS READS: CLIENTS parallel clients make READS reads of
+# $CURRENT each with $F_TOKEN; each answer is a line "status limit remaining
+# retry-after" (a missing header is "-") in DIR/r.<client>. Fails if the
+# burst straddled a minute boundary (its counts would mean nothing).
+burst() {
+    local dir="$1" clients="$2" reads="$3" start c
+    local -a tls=(-k)
+    [[ -z "${TENANTRY_TEST_CA_FILE:-}" || ! -r "${TENANTRY_TEST_CA_FILE:-}" ]] || tls=(--cacert "$TENANTRY_TEST_CA_FILE")
+    mkdir -p "$dir"
+    start=$(($(date +%s) / 60))
+    for c in $(seq 1 "$clients"); do
+        (
+            for i in $(seq 1 "$reads"); do
+                code="$(curl --silent --max-time 30 "${tls[@]}" -o /dev/null -D "$dir/h.$c" -w '%{http_code}' \
+                    -H "Authorization: Bearer $F_TOKEN" "$TENANTRY_TEST_URL$CURRENT")" || code=000
+                tr -d '\r' <"$dir/h.$c" | awk -v code="$code" -F': *' '
+                    tolower($1) == "ratelimit-limit" { l = $2 } tolower($1) == "ratelimit-remaining" { m = $2 }
+                    tolower($1) == "retry-after" { a = $2 }
+                    END { print code, (l == "" ? "-" : l), (m == "" ? "-" : m), (a == "" ? "-" : a) }' >>"$dir/r.$c"
+            done
+        ) &
+    done
+    wait
+    [ "$start" -eq $(($(date +%s) / 60)) ] || fail "the burst straddled a minute boundary: the counts below are not meaningful"
+}
+
 one_event() {
     jq -cn --arg k "rl-$(uniqsfx)" '{events: [{meter: "api_calls", quantity: 1, idempotency_key: $k}]}'
 }
@@ -359,28 +385,8 @@ EOF
     fresh "$tier"
     local dir
     dir="$(_tmp)/batched"
-    mkdir -p "$dir"
-    local -a tls=(-k)
-    [[ -z "${TENANTRY_TEST_CA_FILE:-}" || ! -r "${TENANTRY_TEST_CA_FILE:-}" ]] || tls=(--cacert "$TENANTRY_TEST_CA_FILE")
-
     window_room 25
-    local start c
-    start=$(($(date +%s) / 60))
-    for c in $(seq 1 20); do
-        (
-            for i in $(seq 1 60); do
-                code="$(curl --silent --max-time 30 "${tls[@]}" -o /dev/null -D "$dir/h.$c" -w '%{http_code}' \
-                    -H "Authorization: Bearer $F_TOKEN" "$TENANTRY_TEST_URL$CURRENT")" || code=000
-                tr -d '\r' <"$dir/h.$c" | awk -v code="$code" -F': *' '
-                    tolower($1) == "ratelimit-limit" { l = $2 } tolower($1) == "ratelimit-remaining" { m = $2 }
-                    tolower($1) == "retry-after" { a = $2 }
-                    END { print code, (l == "" ? "-" : l), (m == "" ? "-" : m), (a == "" ? "-" : a) }' >>"$dir/r.$c"
-            done
-        ) &
-    done
-    wait
-    local end=$(($(date +%s) / 60))
-    [ "$start" -eq "$end" ] || fail "the burst straddled a minute boundary: the counts below are not meaningful"
+    burst "$dir" 20 60
 
     local workers="${TENANTRY_TEST_WORKERS:?}" max ok limited_n other bad
     max=$((1000 + workers * 10 - 1))
@@ -417,32 +423,14 @@ EOF
     fresh "$tier"
     local dir
     dir="$(_tmp)/burst"
-    mkdir -p "$dir"
-    local -a tls=(-k)
-    [[ -z "${TENANTRY_TEST_CA_FILE:-}" || ! -r "${TENANTRY_TEST_CA_FILE:-}" ]] || tls=(--cacert "$TENANTRY_TEST_CA_FILE")
-
     window_room 15
-    local start c
-    start=$(($(date +%s) / 60))
-    for c in $(seq 1 20); do
-        (
-            for i in $(seq 1 10); do
-                code="$(curl --silent --max-time 30 "${tls[@]}" -o /dev/null -D "$dir/h.$c.$i" -w '%{http_code}' \
-                    -H "Authorization: Bearer $F_TOKEN" "$TENANTRY_TEST_URL$CURRENT")" || code=000
-                ra="$(tr -d '\r' <"$dir/h.$c.$i" | awk -F': *' 'tolower($1) == "retry-after" { print $2 }')"
-                echo "$code ${ra:--}" >>"$dir/r.$c"
-            done
-        ) &
-    done
-    wait
-    local end=$(($(date +%s) / 60))
-    [ "$start" -eq "$end" ] || fail "the burst straddled a minute boundary: the counts below are not meaningful"
+    burst "$dir" 20 10
 
     local ok limited_n other bad_ra
     ok="$(cat "$dir"/r.* | awk '$1 == 200' | wc -l)"
     limited_n="$(cat "$dir"/r.* | awk '$1 == 429' | wc -l)"
     other="$(cat "$dir"/r.* | awk '$1 != 200 && $1 != 429' | wc -l)"
-    bad_ra="$(cat "$dir"/r.* | awk '$1 == 429 && !($2 ~ /^[0-9]+$/ && $2 > 0 && $2 <= 60)' | wc -l)"
+    bad_ra="$(cat "$dir"/r.* | awk '$1 == 429 && !($4 ~ /^[0-9]+$/ && $4 > 0 && $4 <= 60)' | wc -l)"
     echo "# burst: $ok x 200, $limited_n x 429, $other other, $bad_ra 429s without a good Retry-After" >&3
     [ "$other" -eq 0 ] || fail "$other responses were neither 200 nor 429: $(cat "$dir"/r.* | awk '$1 != 200 && $1 != 429' | sort | uniq -c)"
     [ "$ok" -eq 100 ] || fail "expected exactly 100 x 200, got $ok (and $limited_n x 429)"
