@@ -210,48 +210,87 @@ header_repeated(char **envp, const char *name)
 	return false;
 }
 
+/* The FastCGI params a request reads, each the first of its name (as FCGX_GetParam finds it). */
+enum { P_METHOD, P_REQUEST_ID, P_REMOTE_ADDR, P_CONTENT_TYPE, P_AUTHORIZATION, P_X_TENANT_ID,
+       P_COOKIE, P_ORIGIN, P_IF_MATCH, P_HOST, P_USER_AGENT, P_ACCEPT, P_CONTENT_LENGTH,
+       P_REQUEST_URI, P_DOCUMENT_URI, P_QUERY_STRING, P__COUNT };
+
+#define PARAM(id, s) [id] = { s, sizeof(s) - 1 }
+static const struct { const char *name; size_t len; } params[P__COUNT] = {
+	PARAM(P_METHOD, "REQUEST_METHOD"), PARAM(P_REQUEST_ID, "REQUEST_ID"),
+	PARAM(P_REMOTE_ADDR, "REMOTE_ADDR"), PARAM(P_CONTENT_TYPE, "CONTENT_TYPE"),
+	PARAM(P_AUTHORIZATION, "HTTP_AUTHORIZATION"), PARAM(P_X_TENANT_ID, "HTTP_X_TENANT_ID"),
+	PARAM(P_COOKIE, "HTTP_COOKIE"), PARAM(P_ORIGIN, "HTTP_ORIGIN"), PARAM(P_IF_MATCH, "HTTP_IF_MATCH"),
+	PARAM(P_HOST, "HTTP_HOST"), PARAM(P_USER_AGENT, "HTTP_USER_AGENT"), PARAM(P_ACCEPT, "HTTP_ACCEPT"),
+	PARAM(P_CONTENT_LENGTH, "CONTENT_LENGTH"), PARAM(P_REQUEST_URI, "REQUEST_URI"),
+	PARAM(P_DOCUMENT_URI, "DOCUMENT_URI"), PARAM(P_QUERY_STRING, "QUERY_STRING"),
+};
+#undef PARAM
+
+/* One pass over the environment instead of one scan of it per param. */
+static void
+params_read(char **envp, const char *v[P__COUNT])
+{
+	for (int i = 0; i < P__COUNT; i++)
+		v[i] = NULL;
+	for (char **e = envp; e != NULL && *e != NULL; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t n;
+
+		if (eq == NULL)
+			continue;
+		n = (size_t)(eq - *e);
+		for (int i = 0; i < P__COUNT; i++)
+			if (params[i].len == n && v[i] == NULL && memcmp(*e, params[i].name, n) == 0) {
+				v[i] = eq + 1;
+				break;
+			}
+	}
+}
+
 enum http_parse
 http_req_read(struct req *r, char **envp)
 {
-	const char *uri, *q, *cl;
+	const char *uri, *q, *cl, *v[P__COUNT];
 	enum http_parse e;
 	int64_t n;
 
-	r->method_name = FCGX_GetParam("REQUEST_METHOD", envp);
+	params_read(envp, v);
+	r->method_name = v[P_METHOD];
 	if (r->method_name == NULL)
 		r->method_name = "GET";
 	r->method = http_method_parse(r->method_name);
-	r->request_id = FCGX_GetParam("REQUEST_ID", envp);
-	r->client = FCGX_GetParam("REMOTE_ADDR", envp);
-	r->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
-	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
-	r->x_tenant_id = FCGX_GetParam("HTTP_X_TENANT_ID", envp);
-	r->cookie_header = FCGX_GetParam("HTTP_COOKIE", envp);
-	r->origin = FCGX_GetParam("HTTP_ORIGIN", envp);
-	r->if_match = FCGX_GetParam("HTTP_IF_MATCH", envp);
-	r->host = FCGX_GetParam("HTTP_HOST", envp);
-	r->user_agent = FCGX_GetParam("HTTP_USER_AGENT", envp);
-	r->accept = FCGX_GetParam("HTTP_ACCEPT", envp);
+	r->request_id = v[P_REQUEST_ID];
+	r->client = v[P_REMOTE_ADDR];
+	r->content_type = v[P_CONTENT_TYPE];
+	r->authorization = v[P_AUTHORIZATION];
+	r->x_tenant_id = v[P_X_TENANT_ID];
+	r->cookie_header = v[P_COOKIE];
+	r->origin = v[P_ORIGIN];
+	r->if_match = v[P_IF_MATCH];
+	r->host = v[P_HOST];
+	r->user_agent = v[P_USER_AGENT];
+	r->accept = v[P_ACCEPT];
 	if (header_repeated(envp, "HTTP_X_TENANT_ID") || header_repeated(envp, "HTTP_AUTHORIZATION"))
 		return PARSE_BAD_ENCODING;
 	r->content_length = 0;
-	if ((cl = FCGX_GetParam("CONTENT_LENGTH", envp)) != NULL && *cl != '\0') {
+	if ((cl = v[P_CONTENT_LENGTH]) != NULL && *cl != '\0') {
 		if (!core_parse_i64(cl, 0, INT64_MAX / 2, &n))
 			return PARSE_BAD_ENCODING;
 		r->content_length = n;
 	}
 
 	/* REQUEST_URI is the raw target; we decode it ourselves. */
-	uri = FCGX_GetParam("REQUEST_URI", envp);
+	uri = v[P_REQUEST_URI];
 	if (uri == NULL)
-		uri = FCGX_GetParam("DOCUMENT_URI", envp);
+		uri = v[P_DOCUMENT_URI];
 	if (uri == NULL)
 		uri = "/";
 	q = strchr(uri, '?');
 	r->path = "/";
 	if ((e = http_path_decode(r->a, uri, q ? (size_t)(q - uri) : strlen(uri), &r->path)) != PARSE_OK)
 		return e;
-	r->query = FCGX_GetParam("QUERY_STRING", envp);
+	r->query = v[P_QUERY_STRING];
 	if (r->query == NULL)
 		r->query = q ? q + 1 : "";
 	return http_query_parse(r->a, r->query, &r->qv, &r->nqv);
