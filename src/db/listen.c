@@ -12,8 +12,14 @@
 /* While PostgreSQL is away, try again this often; give a connection attempt this long. */
 #define LISTEN_RETRY_MS   1000.0
 #define LISTEN_CONNECT_MS 5000.0
-/* Revalidate this often; a ping not echoed this long means a dead connection. */
+/*
+ * Revalidate this often; a ping not echoed this long means a dead
+ * connection; one not echoed after PING_LAG_MS means notifications may be
+ * late too (the backend is busy, or starved), and the cache is not used
+ * until the echo is back.
+ */
 #define PING_EVERY_MS     500.0
+#define PING_LAG_MS       50.0
 #define PING_TIMEOUT_MS   2000.0
 
 enum lstate {
@@ -135,7 +141,12 @@ connecting(struct db_listen *l, double now_ms)
 
 		/* The ping channel is this backend's own: its pid is unique on the server. */
 		snprintf(l->ping_channel, sizeof(l->ping_channel), "tenantry_ping_%d", PQbackendPID(l->conn));
-		snprintf(q, sizeof(q), "LISTEN " LISTEN_CHANNEL "; LISTEN %s", l->ping_channel);
+		/*
+		 * The ping is a transaction of this connection: it must not wait
+		 * for a WAL flush, or the backend delivers nothing meanwhile.
+		 */
+		snprintf(q, sizeof(q), "SET synchronous_commit TO off; LISTEN " LISTEN_CHANNEL "; LISTEN %s",
+		    l->ping_channel);
 		if (PQsetnonblocking(l->conn, 1) != 0 || !PQsendQuery(l->conn, q)) {
 			drop(l, now_ms, "failed");
 			return;
@@ -254,5 +265,5 @@ db_listen_poll(struct db_listen *l, double now_ms, bool *changed,
 		drop(l, now_ms, "did not echo a ping");
 	*changed = (l->state == L_UP) != l->was_up;
 	l->was_up = l->state == L_UP;
-	return l->was_up;
+	return l->was_up && !(l->ping_out && now_ms - l->ping_sent_ms > PING_LAG_MS);
 }

@@ -23,9 +23,11 @@ void              db_listen_free(struct db_listen *l);
  * Never blocks. Connects (asynchronously, retrying every second while
  * PostgreSQL is away), sends LISTEN, and hands every notification that has
  * arrived to fn(arg, payload). Returns true while LISTEN is in effect on a
- * live connection. *changed is set when that state changed since the last
- * poll (the connection came up, or was lost): either way notifications may
- * have been missed, and the caller must drop everything it cached.
+ * live connection that keeps up (its ping, if one is out, is younger than
+ * 50 ms): only then may a cache be used. *changed is set when the
+ * connection came up or was lost since the last poll: either way
+ * notifications may have been missed, and the caller must drop everything
+ * it cached.
  */
 bool db_listen_poll(struct db_listen *l, double now_ms, bool *changed,
     void (*fn)(void *arg, const char *payload), void *arg);
