@@ -576,7 +576,8 @@ catalog_read(struct req *r, const PGresult *res)
  * 0 when the query is too long to be worth a key.
  */
 static size_t
-answer_key(const struct req *r, char *out, size_t cap)
+answer_key(const struct req *r, const char *tenant, enum role role, bool superadmin, char *out,
+    size_t cap)
 {
 	char day[11];
 	int n;
@@ -585,7 +586,7 @@ answer_key(const struct req *r, char *out, size_t cap)
 		return 0;
 	core_day_format(core_day_of((int64_t)time(NULL)), day);
 	n = snprintf(out, cap, "R%td\037%s\037%s\037%d\037%d\037%c\037%s", r->route - routes,
-	    r->query != NULL ? r->query : "", r->tenant.id, (int)r->tenant.role, (int)r->who.superadmin,
+	    r->query != NULL ? r->query : "", tenant, (int)role, (int)superadmin,
 	    r->who.cred == CRED_API_KEY ? 'k' : 'u', day);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
@@ -601,7 +602,7 @@ auth_cache_store(struct req *r, int status)
 
 	if (rt == NULL || !(rt->flags & RF_CACHE) || !r->cache_ok || r->cached || status != 200 ||
 	    r->streamed || !r->tenant.present || r->ctype == NULL ||
-	    strcmp(r->ctype, "application/json") != 0 || (klen = answer_key(r, key, sizeof(key))) == 0)
+	    strcmp(r->ctype, "application/json") != 0 || (klen = answer_key(r, r->tenant.id, r->tenant.role, r->who.superadmin, key, sizeof(key))) == 0)
 		return;
 	tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "t:%s", r->tenant.id));
 	tags[n++] = cache_tag("catalog", 7);
@@ -637,17 +638,12 @@ from_cache(struct req *r, const char *ckey, size_t cklen, const char *tid, const
 	rule = cls != NULL ? rate_catalog_find(cat, c.tier, cls) : NULL;
 	if (rule != NULL && !rate_batched(rule))
 		return -1;
+	/* The answer this context would get (adopt sets the same tenant, role and flag). */
+	if ((aklen = answer_key(r, c.tenant_id, c.key ? ROLE_NONE : c.role, !c.key && c.superadmin,
+	    akey, sizeof(akey))) == 0 || (v = cache_get(r->w->cache, akey, aklen, core_mono_ms(), &len)) == NULL)
+		return -1;
 	if ((st = c.key ? adopt_key(r, &c, tid, slug) : adopt_user(r, &c, true)) != 0)
 		return st;
-	if ((aklen = answer_key(r, akey, sizeof(akey))) == 0 ||
-	    (v = cache_get(r->w->cache, akey, aklen, core_mono_ms(), &len)) == NULL) {
-		/* Undo the adoption: the database path decides afresh. */
-		memset(&r->tenant, 0, sizeof(r->tenant));
-		r->who.superadmin = false;
-		r->who.email = r->who.name = r->who.key_id = r->who.key_name = NULL;
-		r->who.scopes = 0;
-		return -1;
-	}
 	if ((st = decide(r)) != 0)
 		return st;
 	if (rule != NULL && (st = rate_local(r, rule)) != 0)
