@@ -1,4 +1,4 @@
-/* jwt.h: HS256 token issue and verification (libjwt 1.10 for the signature, we check the rest). */
+/* jwt.h: HS256 token issue (libjwt 1.10) and verification (OpenSSL HMAC, every check ours). */
 #ifndef TENANTRY_JWT_H
 #define TENANTRY_JWT_H
 

@@ -714,10 +714,52 @@ tampered_signature(void **state)
 	strcpy(copy + (sig - t), strrchr(t2, '.') + 1);
 	assert_int_equal(auth_jwt_verify(&key, copy, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
 	free(copy);
+	/*
+	 * The last character with other padding bits decodes to the same MAC
+	 * but is not its encoding: refused (one token, one spelling).
+	 */
+	orig = sig[strlen(sig) - 1];
+	sig[strlen(sig) - 1] = (char)(orig ^ 1);
+	assert_int_equal(auth_jwt_verify(&key, t, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
+	sig[strlen(sig) - 1] = orig;
+	/* A signature one character long. */
+	copy = strdup(t);
+	assert_non_null(copy);
+	strcpy(strrchr(copy, '.') + 1, "A");
+	assert_int_equal(auth_jwt_verify(&key, copy, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
+	free(copy);
 	/* Untouched, it still verifies. */
 	assert_int_equal(auth_jwt_verify(&key, t, (time_t)NOW, &out), JWT_OK);
 	free(t);
 	free(t2);
+}
+
+/*
+ * The MAC is keyed once per process and key: verifying with one key, then
+ * another, then the first again, each token verifies under its own key only.
+ */
+static void
+keys_alternate(void **state)
+{
+	const struct jwt_key other = { OTHER_KEY, sizeof(OTHER_KEY), ISSUER };
+	const struct jwt_key shorter = { KEY, sizeof(KEY) - 1, ISSUER };
+	struct jwt_claims out;
+	char *a = auth_jwt_issue(&key, JWT_IDENTITY, USER, NULL, (time_t)NOW, TTL);
+	char *b = auth_jwt_issue(&other, JWT_IDENTITY, USER, NULL, (time_t)NOW, TTL);
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(auth_jwt_verify(&key, a, (time_t)NOW, &out), JWT_OK);
+		assert_int_equal(auth_jwt_verify(&other, a, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
+		assert_int_equal(auth_jwt_verify(&other, b, (time_t)NOW, &out), JWT_OK);
+		assert_int_equal(auth_jwt_verify(&key, b, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
+		/* A key that is a prefix of another is another key. */
+		assert_int_equal(auth_jwt_verify(&shorter, a, (time_t)NOW, &out), JWT_BAD_SIGNATURE);
+	}
+	free(a);
+	free(b);
 }
 
 /* Identity and tenant tokens are told apart by aud alone. */
@@ -773,6 +815,7 @@ main(void)
 		cmocka_unit_test(tampered_payload),
 		cmocka_unit_test(tampered_signature),
 		cmocka_unit_test(kinds_distinguished),
+		cmocka_unit_test(keys_alternate),
 		cmocka_unit_test(result_names),
 	};
 
