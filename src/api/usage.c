@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/usage.h"
 #include "auth/authz.h"
+#include "core/cache.h"
 #include "core/log.h"
 #include "core/meter.h"
 #include "core/util.h"
@@ -36,6 +37,104 @@ api_usage_now(struct req *r, struct usage_now *n)
 	n->month_start_s = arena_strdup(r->a, d);
 }
 
+/*
+ * The meters of every tier (ST_METER_CATALOG), cached as one blob under
+ * METER_CATALOG_KEY with the tag "catalog" (sql/005_cache.sql notifies it
+ * for any change of tiers, meters or limits). Fixed-size names: a catalog
+ * with a longer one is not cached, and reads keep ST_USAGE_METERS.
+ */
+#define METER_CATALOG_KEY "Cmeter"
+#define METER_CATALOG_MAX 512
+
+struct meter_def {
+	char        tier[33];
+	char        name[64];
+	char        unit[64];
+	bool        gauge;
+	bool        memberships;
+	enum period period;
+	int64_t     limit;         /* the tier's: -1 none or unlimited */
+	int         grace;
+};
+
+struct meter_catalog {
+	int              n;
+	struct meter_def m[];
+};
+
+/* Columns of ST_METER_CATALOG. */
+enum { C_TIER, C_NAME, C_KIND, C_PERIOD, C_UNIT, C_SOURCE, C_LIMIT, C_GRACE };
+/* Columns of ST_USAGE_FACTS. */
+enum { F_WHAT, F_METER, F_START, F_VALUE };
+
+static bool
+copy_name(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+void
+api_usage_catalog_load(struct worker *w)
+{
+	struct db_batch b = { .retry = true };
+	uint64_t since = cache_seq(w->cache), tag = cache_tag("catalog", 7);
+	double read_ms = core_mono_ms();
+	struct meter_catalog *c;
+	const PGresult *res;
+	size_t size;
+	int n;
+
+	w->meter_catalog_due = false;
+	if (!w->cache_live || db_add(&b, ST_METER_CATALOG, 0) < 0 ||
+	    db_exec(w->db, w->a, &b, NULL) != DB_OK)
+		goto out;
+	res = b.q[0].res;
+	if ((n = db_rows(res)) < 1 || n > METER_CATALOG_MAX)
+		goto out;
+	size = sizeof(*c) + sizeof(c->m[0]) * (size_t)n;
+	if ((c = arena_alloc(w->a, size)) == NULL)
+		goto out;
+	memset(c, 0, size);
+	c->n = n;
+	for (int i = 0; i < n; i++) {
+		struct meter_def *d = &c->m[i];
+
+		if (!copy_name(d->tier, sizeof(d->tier), db_val(res, i, C_TIER)) ||
+		    !copy_name(d->name, sizeof(d->name), db_val(res, i, C_NAME)) ||
+		    !copy_name(d->unit, sizeof(d->unit), db_val(res, i, C_UNIT)))
+			goto out;
+		d->gauge = strcmp(db_val(res, i, C_KIND), "gauge") == 0;
+		d->memberships = strcmp(db_val(res, i, C_SOURCE), "memberships") == 0;
+		d->period = core_period_parse(db_val(res, i, C_PERIOD));
+		d->limit = db_i64(res, i, C_LIMIT);
+		d->grace = (int)db_i64(res, i, C_GRACE);
+	}
+	cache_put(w->cache, METER_CATALOG_KEY, strlen(METER_CATALOG_KEY), c, size, &tag, 1, since, read_ms);
+out:
+	arena_reset(w->a);
+}
+
+/* The catalog from the cache, copied into the request's arena; NULL when it must be read. */
+static const struct meter_catalog *
+meter_catalog_cached(struct req *r)
+{
+	const void *v;
+	size_t len;
+	void *copy;
+
+	if (!r->cache_ok ||
+	    (v = cache_get(r->w->cache, METER_CATALOG_KEY, strlen(METER_CATALOG_KEY), core_mono_ms(), &len)) == NULL ||
+	    (copy = arena_alloc(r->a, len)) == NULL)
+		return NULL;
+	memcpy(copy, v, len);
+	return copy;
+}
+
 int
 api_usage_meters_queue(struct req *r, struct db_batch *b)
 {
@@ -44,11 +143,18 @@ api_usage_meters_queue(struct req *r, struct db_batch *b)
 	api_usage_now(r, &n);
 	if (n.today_s == NULL || n.month_start_s == NULL)
 		return http_error_default(r, 500);
+	r->meter_catalog = NULL;
+	if ((r->method & (HTTP_GET | HTTP_HEAD)) && r->cache_ok) {
+		if ((r->meter_catalog = meter_catalog_cached(r)) != NULL)
+			return db_add(b, ST_USAGE_FACTS, 2, n.today_s, n.month_start_s) < 0 ? 500 : 0;
+		r->w->meter_catalog_due = true;
+	}
 	return db_add(b, ST_USAGE_METERS, 2, n.today_s, n.month_start_s) < 0 ? 500 : 0;
 }
 
-int
-api_usage_meters(struct req *r, const PGresult *res, struct meter_row **out)
+/* The rows of an ST_USAGE_METERS result. */
+static int
+meters_of_rows(struct req *r, const PGresult *res, struct meter_row **out)
 {
 	int n = db_rows(res);
 	struct meter_row *m = arena_alloc(r->a, sizeof(*m) * (size_t)(n > 0 ? n : 1));
@@ -71,6 +177,90 @@ api_usage_meters(struct req *r, const PGresult *res, struct meter_row **out)
 	}
 	*out = m;
 	return n;
+}
+
+/*
+ * The tier's catalog rows with the tenant's facts, exactly as
+ * ST_USAGE_METERS computes them: an override (NULL or -1: unlimited)
+ * replaces the tier's limit; used is the member count, the gauge's value
+ * or the counter's total of its current period, 0 when there is none.
+ * -2 when the catalog has no meters for the tier (it was read before the
+ * tier existed, and its invalidation is on the way).
+ */
+static int
+meters_of_facts(struct req *r, const struct meter_catalog *c, const PGresult *res,
+    struct meter_row **out)
+{
+	const char *tier = r->tenant.tier != NULL ? r->tenant.tier : "";
+	int nf = db_rows(res), n = 0, first = -1;
+	struct meter_row *m;
+	struct usage_now now;
+	int64_t members = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->m[i].tier, tier) == 0) {
+			if (first < 0)
+				first = i;
+			n++;
+		}
+	if (n == 0)
+		return -2;
+	if ((m = arena_alloc(r->a, sizeof(*m) * (size_t)n)) == NULL)
+		return -1;
+	api_usage_now(r, &now);
+	if (now.today_s == NULL || now.month_start_s == NULL)
+		return -1;
+	for (int f = 0; f < nf; f++)
+		if (db_val(res, f, F_WHAT)[0] == 'u')
+			members = db_i64(res, f, F_VALUE);
+	for (int i = 0; i < n; i++) {
+		const struct meter_def *d = &c->m[first + i];
+		const char *start = d->period == PERIOD_DAY ? now.today_s : now.month_start_s;
+		int64_t limit = d->limit, used = 0;
+
+		for (int f = 0; f < nf; f++) {
+			char what = db_val(res, f, F_WHAT)[0];
+
+			if (what == 'u' || strcmp(db_val(res, f, F_METER), d->name) != 0)
+				continue;
+			if (what == 'o')
+				limit = db_val(res, f, F_VALUE) == NULL ? -1 : db_i64(res, f, F_VALUE);
+			else if (what == 'g' && d->gauge)
+				used = db_i64(res, f, F_VALUE);
+			else if (what == 'p' && !d->gauge && strcmp(db_val(res, f, F_START), start) == 0)
+				used = db_i64(res, f, F_VALUE);
+		}
+		m[i] = (struct meter_row){
+			.name = d->name, .unit = d->unit, .gauge = d->gauge, .memberships = d->memberships,
+			.period = d->period, .limit = limit < 0 ? METER_UNLIMITED : limit, .grace = d->grace,
+			.used = d->memberships ? members : used,
+		};
+	}
+	*out = m;
+	return n;
+}
+
+int
+api_usage_meters(struct req *r, const PGresult *res, struct meter_row **out)
+{
+	const struct meter_catalog *c = r->meter_catalog;
+	struct db_batch again = { .retry = true };
+	struct usage_now now;
+	int n;
+
+	if (c == NULL || res == NULL || PQnfields(res) != F_VALUE + 1)
+		return meters_of_rows(r, res, out);
+	if ((n = meters_of_facts(r, c, res, out)) != -2)
+		return n;
+	/* A tier the cached catalog lacks: this read the whole way, in the same context. */
+	api_usage_now(r, &now);
+	r->w->meter_catalog_due = true;
+	auth_ctx_again(r, &again);
+	if (now.today_s == NULL || now.month_start_s == NULL ||
+	    db_add(&again, ST_USAGE_METERS, 2, now.today_s, now.month_start_s) < 0 ||
+	    db_exec(r->w->db, r->a, &again, r->request_id) != DB_OK)
+		return -1;
+	return meters_of_rows(r, again.q[again.n - 1].res, out);
 }
 
 struct json_object *

@@ -34,11 +34,24 @@ struct usage_now {
 };
 void api_usage_now(struct req *r, struct usage_now *n);
 
-/* Queue ST_USAGE_METERS for now; 0 or 500. */
+/*
+ * Queue what api_usage_meters() reads, for now; 0 or 500. A read (GET)
+ * that may use the cache and finds the meter catalog there queues only
+ * the tenant's own facts (ST_USAGE_FACTS); otherwise ST_USAGE_METERS, and
+ * a read asks the worker to fetch the catalog after the response.
+ */
 int  api_usage_meters_queue(struct req *r, struct db_batch *b);
 
-/* The rows of an ST_USAGE_METERS result into an arena array; -1 on OOM. */
+/*
+ * The tenant's meters, by name, from what api_usage_meters_queue()
+ * queued (or an ST_USAGE_METERS result queued directly), into an arena
+ * array; -1 on OOM or a failed fallback.
+ */
 int  api_usage_meters(struct req *r, const PGresult *res, struct meter_row **out);
+
+struct worker;
+/* Read the meters of every tier into the worker's cache (tag "catalog"), if listening. */
+void api_usage_catalog_load(struct worker *w);
 
 /* {used, limit, percentage, period, unit}: a quota as the API shows it. */
 struct json_object *api_usage_quota(int64_t used, int64_t limit, enum period p, const char *unit);

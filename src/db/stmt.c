@@ -872,4 +872,30 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   'actor', actor_label, 'action', action) ORDER BY id DESC), '[]'::json)"
 		" FROM (SELECT id, occurred_at, actor_label, action FROM audit_log"
 		"   WHERE tenant_id = app.tenant() ORDER BY id DESC LIMIT $1::int) e", 1 },
+
+	/* ---- Usage reads with the meter catalog cached (src/api/usage.c) ---- */
+
+	/*
+	 * Every tier's meters as ST_USAGE_METERS would show them without
+	 * overrides: tier, meter, kind, period, unit, source, the tier's limit
+	 * (-1: none or unlimited), grace percent; by tier, then meter.
+	 */
+	[ST_METER_CATALOG] = { "meter_catalog",
+		"SELECT t.name, m.name, m.kind, m.period, m.unit, m.source, coalesce(tl.max_value, -1), t.grace_percent"
+		" FROM tiers t CROSS JOIN meters m LEFT JOIN tier_limits tl ON tl.tier = t.name AND tl.meter = m.name"
+		" ORDER BY t.name, m.name", 0 },
+	/*
+	 * What ST_USAGE_METERS adds to the catalog for the tenant in context,
+	 * as plain rows, no join with the catalog: ('p', meter, period start,
+	 * total) for the counters' periods starting $1 (today) or $2 (this
+	 * month); ('g', meter, NULL, value) for gauges; ('o', meter, NULL,
+	 * override: NULL or -1 unlimited); ('u', NULL, NULL, members).
+	 */
+	[ST_USAGE_FACTS] = { "usage_facts",
+		"SELECT 'p', p.meter, p.period_start::text, p.quantity FROM usage_periods p"
+		"   WHERE p.tenant_id = app.tenant() AND p.period_start IN ($1::date, $2::date)"
+		" UNION ALL SELECT 'g', g.meter, NULL, g.value FROM usage_gauges g WHERE g.tenant_id = app.tenant()"
+		" UNION ALL SELECT 'o', o.meter, NULL, o.max_value FROM tenant_limit_overrides o"
+		"   WHERE o.tenant_id = app.tenant()"
+		" UNION ALL SELECT 'u', NULL, NULL, count(*) FROM tenant_users WHERE tenant_id = app.tenant()", 2 },
 };

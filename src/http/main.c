@@ -18,6 +18,7 @@
 #include <fcgiapp.h>
 
 #include "api/api.h"
+#include "api/usage.h"
 #include "auth/authz.h"
 #include "auth/password.h"
 #include "auth/rate.h"
@@ -422,6 +423,9 @@ run(struct worker *w)
 		if (big)
 			malloc_trim(0);
 		flush_due(w);
+		/* A usage read missed the meter catalog: read it now, for the next ones. */
+		if (w->meter_catalog_due)
+			api_usage_catalog_load(w);
 	}
 	FCGX_Free(&fr, 1);
 	/* What this worker counted and did not flush yet is not lost on a clean exit. */

@@ -90,6 +90,7 @@ struct req {
 	uint64_t          cache_since;   /* cache_seq() when the request began */
 	const char       *cache_use;     /* for the access log: "hit", "miss", NULL: not cacheable */
 	bool              cached;        /* the response came from the cache: no handler runs */
+	const void       *meter_catalog; /* the cached meters of every tier, when a read uses them (api/usage.c) */
 
 	/* Output, written only through response.h. */
 	int               status;

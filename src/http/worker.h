@@ -36,6 +36,7 @@ struct worker {
 	struct db_listen  *listen;
 	struct rate_table *rate;
 	bool               cache_live;   /* listening now: the cache may be used */
+	bool               meter_catalog_due;   /* a read missed the meter catalog: read it after the response */
 };
 
 #endif

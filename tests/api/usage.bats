@@ -601,6 +601,45 @@ validation_setup() {
     check_body '.users_count == 2 and .meters.users.used == 2'
 }
 
+@test "GET current/usage: a tier's limit changed or dropped in the catalog shows on every worker's next reads" {
+    # Reads use the worker's cached meter catalog (src/api/usage.c); a change
+    # of tier_limits or tiers NOTIFYs "catalog" (sql/005_cache.sql), which
+    # drops it with every cached answer. A tier of this test's own.
+    local k tier rank i
+    k="$(uniqsfx)"
+    tier="us_cat_$k"
+    rank="$(psql_owner "SELECT coalesce(max(rank), 0) + 1 FROM tiers")"
+    psql_owner "INSERT INTO tiers (name, display_name, price_plan, rank, grace_percent, features)
+        SELECT '$tier', 'Catalog $k', price_plan, $rank, 10, features FROM tiers WHERE name = 'business';
+        INSERT INTO tier_limits (tier, meter, max_value) SELECT '$tier', meter, max_value
+            FROM tier_limits WHERE tier = 'business';
+        INSERT INTO tier_rate_limits (tier, class, max_requests, window_seconds)
+            SELECT '$tier', class, max_requests, window_seconds FROM tier_rate_limits WHERE tier = 'business'" >/dev/null
+    fresh_tenant
+    [[ "$(psql_super "UPDATE tenants SET tier = '$tier' WHERE id = '$F_ID' RETURNING tier")" == "$tier" ]]
+    sleep 0.3
+    # Every worker reads the usage (and so the catalog) more than once.
+    for i in $(seq 12); do
+        api_as "$F_TOKEN" GET "$USAGE"
+        expect_status 200
+        check_body '.meters.teams.limit == 50 and .teams_limit == 50'
+    done
+    [[ "$(psql_owner "UPDATE tier_limits SET max_value = 7 WHERE tier = '$tier' AND meter = 'teams' RETURNING max_value")" == 7 ]]
+    sleep 0.3
+    for i in $(seq 12); do
+        api_as "$F_TOKEN" GET "$USAGE"
+        expect_status 200
+        check_body '.meters.teams.limit == 7 and .teams_limit == 7'
+    done
+    # A limit the tier drops is unlimited at once too.
+    psql_owner "DELETE FROM tier_limits WHERE tier = '$tier' AND meter = 'teams'" >/dev/null
+    sleep 0.3
+    for i in $(seq 12); do
+        api_as "$F_TOKEN" GET "$USAGE"
+        check_body '.meters.teams.limit == null and .teams_limit == null'
+    done
+}
+
 @test "GET current/usage: any member reads it; identity + X-Tenant-ID works; no context 400; no auth 401" {
     local role email pw idtok
     for role in OWNER ADMIN MEMBER VIEWER; do
