@@ -144,6 +144,18 @@ counter_get(struct rate_table *t, const char *tenant, const char *cls)
 	return c;
 }
 
+bool
+rate_known(const struct rate_table *t, const char *tenant, const char *cls, long long now)
+{
+	const struct counter *c;
+
+	for (c = t->bucket[slot(tenant, cls)]; c != NULL; c = c->next)
+		if (strcmp(c->tenant, tenant) == 0 && strcmp(c->cls, cls) == 0)
+			return c->flushed && c->secs > 0 &&
+			    c->window == now - ((now % c->secs) + c->secs) % c->secs;
+	return false;
+}
+
 enum rate_result
 rate_take(struct rate_table *t, const char *tenant, const struct rate_rule *rule,
     long long now, double mono_ms, long long *limit, long long *remaining, long long *reset)

@@ -74,6 +74,12 @@ void rate_seen(struct rate_table *t, const char *tenant, const struct rate_rule 
     long long window, long long count);
 
 /*
+ * Does this worker know the count of (tenant, cls) in the window holding
+ * now, from a flush or a read (so a request needs no statement to learn it)?
+ */
+bool rate_known(const struct rate_table *t, const char *tenant, const char *cls, long long now);
+
+/*
  * Should the worker flush now (between requests)? Unflushed hits older than
  * the flush interval, or a counter at half its batch (so a request rarely
  * has to wait for a flush of a full batch).
