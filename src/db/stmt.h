@@ -100,6 +100,8 @@ enum stmt {
 	ST_WEB_INVITE,
 	ST_WEB_RECENT,
 	ST_WEB_TENANT_SLUG,
+	/* A dashboard session's deadlines, for the worker's cache. */
+	ST_SESSION_FACTS,
 	ST__COUNT
 };
 

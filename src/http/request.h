@@ -90,6 +90,8 @@ struct req {
 	uint64_t          cache_since;   /* cache_seq() when the request began */
 	const char       *cache_use;     /* for the access log: "hit", "miss", NULL: not cacheable */
 	bool              cached;        /* the response came from the cache: no handler runs */
+	const char       *page_cached;   /* a page's data from the cache (RF_HTML | RF_CACHE): the */
+	size_t            page_cached_len; /* handler renders it; NULL: read it (arena copy) */
 
 	/* Output, written only through response.h. */
 	int               status;
