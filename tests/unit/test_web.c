@@ -114,12 +114,21 @@ pages_escape_data(void **state)
 	assert_non_null(strstr(s, "class=\"gauge-fill ok\" width=\"50\""));
 	free(s);
 
-	s = render(set, "billing",
-	    "{\"title\":\"b\",\"month\":\"2026-11\",\"ws\":{\"slug\":\"a\"},\"meters\":[{\"name\":\"<m>\","
+	/* The billing page's totals and charts are a fragment of their own (cached), taken raw. */
+	s = render(set, "billing_meters",
+	    "{\"month\":\"2026-11\",\"meters\":[{\"name\":\"<m>\","
 	    "\"svg\":\"<svg class=\\\"chart\\\"></svg>\",\"used\":\"1\",\"unlimited\":true}]}");
 	assert_non_null(strstr(s, "<svg class=\"chart\"></svg>"));
 	assert_non_null(strstr(s, "&lt;m&gt;"));
 	assert_null(strstr(s, "<m>"));
+	free(s);
+	s = render(set, "billing",
+	    "{\"title\":\"b\",\"month\":\"2026-11\",\"ws\":{\"slug\":\"a\",\"tier\":\"<t>\"},"
+	    "\"meters_html\":\"<table class=\\\"table totals\\\"></table>\"}");
+	assert_non_null(strstr(s, "<table class=\"table totals\"></table>"));
+	assert_non_null(strstr(s, "&lt;t&gt; plan"));
+	/* The fragment is followed by the foot directly, as when they were one template. */
+	assert_non_null(strstr(s, "</table></main>"));
 	free(s);
 	tmpl_set_free(set);
 }
