@@ -427,9 +427,7 @@ web_billing(struct req *r, struct db_batch *pre)
 	web_add_str(ctx, "prev_month", month_add(r, month, -1));
 	web_add_str(ctx, "next_month", month_add(r, month, 1));
 	/* Trusted markup: billing_meters rendered it, escaping every data string. */
-	json_object_object_add(ctx, "meters_html", json_object_new_string_len(markup,
-	    (int)(len - (size_t)(markup - data))));
-	st = web_render(r, 200, "billing", ctx);
+	st = web_render_around(r, 200, "billing", markup, len - (size_t)(markup - data), "partials/foot", ctx);
 	buf_release(&frag);
 	return st;
 }
