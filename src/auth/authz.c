@@ -653,6 +653,120 @@ from_cache(struct req *r, const char *ckey, size_t cklen, const char *tid, const
 	return http_json_raw(r, 200, v, len) == 200 ? 0 : 500;
 }
 
+/* ---- Dashboard sessions in the cache (RF_HTML | RF_CACHE pages, GET only) ------ */
+
+/* "W", the session's hash and the workspace's slug; 0 if it does not fit. */
+static size_t
+session_key(const struct req *r, const char *slug, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "W%s\037%s", r->who.session_hash, slug != NULL ? slug : "");
+
+	return slug != NULL && n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/*
+ * Keep what the session path established for this workspace: the session's
+ * deadlines (ST_SESSION_FACTS, read after the keep-alive), the user, the CSRF
+ * token, the workspace switcher and the user's context there. Only a live
+ * session whose user may act in the workspace is kept (as ctx_store). Tags:
+ * the session (its end), the user (password, superadmin, memberships, and
+ * through 006_session_cache.sql every workspace of theirs: the switcher and
+ * the idle limit), the tenant.
+ */
+static void
+session_store(struct req *r, const char *key, size_t klen, const struct auth_ctx *c,
+    const PGresult *f)
+{
+	struct auth_session_entry e = { .user_id = r->who.user_id, .csrf = r->who.csrf,
+	    .nav = r->web_nav };
+	char tag[80];
+	uint64_t tags[3];
+	size_t len;
+	void *blob;
+
+	if (db_rows(f) != 1 || !c->user_found || !c->tenant_found || (!c->member && !c->superadmin) ||
+	    (e.ctx = auth_ctx_pack(r->a, c, &e.ctx_len)) == NULL)
+		return;
+	/* From the request's start, before the database's now(): deadlines err early, never late. */
+	auth_session_facts_at(&e.facts, r->t0, db_f64(f, 0, 0), db_f64(f, 0, 1), db_f64(f, 0, 2),
+	    (int)db_i64(f, 0, 3), db_f64(f, 0, 4), db_f64(f, 0, 5));
+	tags[0] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "s:%s", r->who.session_hash));
+	tags[1] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "u:%s", r->who.user_id));
+	tags[2] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "t:%s", c->tenant_id));
+	if ((blob = auth_session_pack(r->a, &e, &len)) != NULL)
+		cache_put(r->w->cache, key, klen, blob, len, tags, 3, r->cache_since, r->t0);
+}
+
+/*
+ * A page read with the session, its context, the rate rules and the page's
+ * data all cached and fresh: the session's deadlines are checked here, at
+ * this use (auth_session_fresh: absolute and idle limits, the password
+ * cut-off, and a keep-alive that is not yet due), then the same decisions
+ * as the database path. -1: something is missing or due, take the database
+ * path whole. Else 0 (the handler renders r->page_cached) or the error sent.
+ */
+static int
+session_from_cache(struct req *r, const char *key, size_t klen, const char *slug)
+{
+	const struct rate_catalog *cat;
+	const struct rate_rule *rule;
+	struct auth_session_entry e;
+	struct auth_ctx c;
+	const void *v;
+	const char *cls;
+	char akey[512], *page;
+	size_t len, aklen;
+	double now = core_mono_ms();
+	int st;
+
+	if ((v = cache_get(r->w->cache, key, klen, now, &len)) == NULL ||
+	    !auth_session_unpack(r->a, v, len, &e) || !auth_session_fresh(&e.facts, now) ||
+	    !auth_ctx_unpack(r->a, e.ctx, e.ctx_len, &c) || c.slug == NULL || strcmp(c.slug, slug) != 0 ||
+	    (cat = catalog_cached(r)) == NULL)
+		return -1;
+	cls = rate_class(r->route);
+	rule = cls != NULL ? rate_catalog_find(cat, c.tier, cls) : NULL;
+	if (rule != NULL && !rate_batched(rule))
+		return -1;
+	if ((aklen = answer_key(r, c.tenant_id, c.role, c.superadmin, akey, sizeof(akey))) == 0 ||
+	    (v = cache_get(r->w->cache, akey, aklen, now, &len)) == NULL ||
+	    (page = arena_alloc(r->a, len + 1)) == NULL)
+		return -1;
+	memcpy(page, v, len);
+	page[len] = '\0';
+	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", e.user_id);
+	r->who.csrf = e.csrf;
+	r->web_nav = e.nav;
+	if ((st = adopt_user(r, &c, true)) != 0 || (st = decide(r)) != 0)
+		return st;
+	if (rule != NULL && (st = rate_local(r, rule)) != 0)
+		return st;
+	r->page_cached = page;
+	r->page_cached_len = len;
+	r->cache_use = "hit";
+	return 0;
+}
+
+void
+auth_cache_store_page(struct req *r, const void *v, size_t len)
+{
+	const struct route *rt = r->route;
+	char key[512], tag[48];
+	uint64_t tags[3];
+	size_t klen;
+	int n = 0;
+
+	if (rt == NULL || (rt->flags & (RF_CACHE | RF_HTML)) != (RF_CACHE | RF_HTML) || !r->cache_ok ||
+	    r->page_cached != NULL || r->who.cred != CRED_SESSION || !r->tenant.present ||
+	    (klen = answer_key(r, r->tenant.id, r->tenant.role, r->who.superadmin, key, sizeof(key))) == 0)
+		return;
+	tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "t:%s", r->tenant.id));
+	tags[n++] = cache_tag("catalog", 7);
+	if (rt->flags & RF_CACHE_USAGE)
+		tags[n++] = cache_tag(tag, (size_t)snprintf(tag, sizeof(tag), "usage:%s", r->tenant.id));
+	cache_put(r->w->cache, key, klen, v, len, tags, n, r->cache_since, r->t0);
+}
+
 /* ---- The one authorisation function ------------------------------------------ */
 
 int
@@ -661,12 +775,12 @@ auth_authorize(struct req *r, struct db_batch *b)
 	const struct route *rt = r->route;
 	const char *tid = NULL, *slug = NULL, *cls = NULL;
 	struct rate_rule one = { .tier = "" };
-	char ckey[AUTH_CTX_KEY_MAX];
+	char ckey[AUTH_CTX_KEY_MAX], skey[AUTH_CTX_KEY_MAX];
 	const PGresult *res;
-	size_t cklen = 0;
+	size_t cklen = 0, sklen = 0;
 	struct auth_ctx c;
 	enum db_status ds;
-	int st, take = -1, nav = -1, touch = -1, catq = -1, ruleq = -1;
+	int st, take = -1, nav = -1, touch = -1, facts = -1, catq = -1, ruleq = -1;
 	const struct rate_catalog *cat = NULL;   /* the cached rules, when no rule is read */
 
 	memset(b, 0, sizeof(*b));
@@ -709,6 +823,13 @@ auth_authorize(struct req *r, struct db_batch *b)
 		    (st = from_cache(r, ckey, cklen, tid, slug)) >= 0)
 			return st;
 	}
+	/* A cacheable page, read (never written) with a session: the same rule. */
+	if ((rt->flags & RF_CACHE) && r->who.cred == CRED_SESSION && (r->method & (HTTP_GET | HTTP_HEAD))) {
+		r->cache_use = r->cache_ok ? "miss" : "off";
+		if (r->cache_ok && (sklen = session_key(r, slug, skey, sizeof(skey))) > 0 &&
+		    (st = session_from_cache(r, skey, sklen, slug)) >= 0)
+			return st;
+	}
 
 	if (r->who.cred == CRED_API_KEY) {
 		/* The key names its own tenant; tid and slug, if any, must agree (checked after). */
@@ -737,6 +858,8 @@ run:
 	if (r->who.cred == CRED_SESSION) {
 		touch = db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
 		nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
+		if (sklen > 0)
+			facts = db_add(b, ST_SESSION_FACTS, 1, r->who.session_hash);
 	}
 	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
 	    (cls = rate_class(rt)) != NULL) {
@@ -791,6 +914,8 @@ run:
 		}
 		ctx_of_user(b->q[1].res, &c);
 		st = adopt_user(r, &c, tid != NULL || slug != NULL);
+		if (facts >= 0 && st == 0)
+			session_store(r, skey, sklen, &c, b->q[facts].res);
 	}
 	if (cklen > 0)
 		ctx_store(r, ckey, cklen, &c, tid != NULL || slug != NULL);

@@ -37,6 +37,15 @@ int auth_authorize(struct req *r, struct db_batch *b);
 void auth_cache_store(struct req *r, int status);
 
 /*
+ * A cacheable page's handler keeps the data it built from the database in
+ * this request (v, len bytes: whatever the page needs to render itself
+ * again), under the same key and tags as an answer (tenant, role, kind,
+ * query, UTC day; t:, catalog and, RF_CACHE_USAGE, usage:). The next GET
+ * by a cached session finds it in r->page_cached and reads nothing.
+ */
+void auth_cache_store_page(struct req *r, const void *v, size_t len);
+
+/*
  * Does the authorised request r also hold capability c? For checks finer
  * than the route (a superadmin-only field in a body): the same rule as
  * auth_authorize, never a handler's own.

@@ -145,3 +145,73 @@ auth_csrf_verify(struct req *r)
 	}
 	return 0;
 }
+
+/* ---- A session in the worker's cache ------------------------------------------ */
+
+void
+auth_session_facts_at(struct auth_session_facts *f, double now_ms, double db_now,
+    double expires_at, double last_seen_at, int idle_minutes, double created_at,
+    double password_changed_at)
+{
+	f->expires = now_ms + (expires_at - db_now) * 1000.0;
+	f->idle = now_ms + (last_seen_at + idle_minutes * 60.0 - db_now) * 1000.0;
+	f->touch = now_ms + (last_seen_at + SESSION_TOUCH_FRESH - db_now) * 1000.0;
+	f->pw_ok = created_at >= password_changed_at;
+}
+
+bool
+auth_session_fresh(const struct auth_session_facts *f, double now_ms)
+{
+	return f->pw_ok && now_ms < f->expires && now_ms < f->idle && now_ms < f->touch;
+}
+
+/*
+ * The blob: the facts, then user id, CSRF token and nav as NUL-terminated
+ * strings (an absent one is empty), then the context blob to the end.
+ */
+void *
+auth_session_pack(struct arena *a, const struct auth_session_entry *e, size_t *len)
+{
+	const char *s[3] = { e->user_id, e->csrf, e->nav };
+	size_t n = sizeof(e->facts) + e->ctx_len, k;
+	unsigned char *blob, *p;
+
+	for (int i = 0; i < 3; i++)
+		n += (s[i] != NULL ? strlen(s[i]) : 0) + 1;
+	if ((blob = arena_alloc(a, n)) == NULL)
+		return NULL;
+	memcpy(blob, &e->facts, sizeof(e->facts));
+	p = blob + sizeof(e->facts);
+	for (int i = 0; i < 3; i++) {
+		k = s[i] != NULL ? strlen(s[i]) : 0;
+		memcpy(p, s[i] != NULL ? s[i] : "", k + 1);
+		p += k + 1;
+	}
+	if (e->ctx_len > 0)
+		memcpy(p, e->ctx, e->ctx_len);
+	*len = n;
+	return blob;
+}
+
+bool
+auth_session_unpack(struct arena *a, const void *blob, size_t len, struct auth_session_entry *e)
+{
+	const char **s[3] = { &e->user_id, &e->csrf, &e->nav };
+	unsigned char *p, *end, *z;
+
+	if (len < sizeof(e->facts) || (p = arena_alloc(a, len)) == NULL)
+		return false;
+	memcpy(p, blob, len);
+	end = p + len;
+	memcpy(&e->facts, p, sizeof(e->facts));
+	p += sizeof(e->facts);
+	for (int i = 0; i < 3; i++) {
+		if (p >= end || (z = memchr(p, '\0', (size_t)(end - p))) == NULL)
+			return false;
+		*s[i] = (const char *)p;
+		p = z + 1;
+	}
+	e->ctx = p;
+	e->ctx_len = (size_t)(end - p);
+	return true;
+}

@@ -3,7 +3,9 @@
 #define TENANTRY_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+#include "core/arena.h"
 #include "http/request.h"
 
 /*
@@ -55,5 +57,63 @@ int auth_csrf_verify(struct req *r);
 
 /* Does origin (scheme://host[:port]) name the site r was sent to? */
 bool auth_origin_ok(const struct req *r, const char *origin);
+
+/* ---- A session in the worker's cache (SPEC §2) ------------------------------ */
+
+/*
+ * A page read may skip the session's keep-alive write only while the
+ * database's last_seen_at is younger than this: the write (ST_SESSION_TOUCH,
+ * at most once every 30 s) keeps an idle limit of minutes honest.
+ */
+#define SESSION_TOUCH_FRESH 60   /* seconds */
+
+/*
+ * What the session lookup and its keep-alive establish, as deadlines on
+ * this worker's monotonic clock (ms), so a cached session dies on time
+ * without the database, and the clocks of the database's host and ours
+ * never need to agree: each is the database's distance from its own now()
+ * added to ours at the read.
+ *   expires   the absolute lifetime (12 h from sign-in) ends
+ *   idle      last_seen_at + the idle limit as it is now (the strictest of
+ *             the user's workspaces, refreshed by the keep-alive)
+ *   touch     SESSION_TOUCH_FRESH after last_seen_at: from then on a
+ *             request takes the database path, which writes the keep-alive
+ *   pw_ok     the session was made after the user's last password change
+ */
+struct auth_session_facts {
+	double expires, idle, touch;
+	bool   pw_ok;
+};
+
+/*
+ * The facts from the database's epoch seconds (db_now: its now() in the same
+ * transaction), read at our monotonic now_ms.
+ */
+void auth_session_facts_at(struct auth_session_facts *f, double now_ms, double db_now,
+    double expires_at, double last_seen_at, int idle_minutes, double created_at,
+    double password_changed_at);
+
+/*
+ * May a cached session be used at monotonic now_ms? Every deadline is
+ * strict (the database's lookup is "> now()"). False means "ask the
+ * database", never "refuse": the database path decides and touches.
+ */
+bool auth_session_fresh(const struct auth_session_facts *f, double now_ms);
+
+/*
+ * A cached session for one workspace: its facts, the user id, the CSRF
+ * token, the header's workspace list (JSON text) and the authorisation
+ * context blob (auth_ctx_pack) as one blob in the arena, and back (the
+ * strings and ctx point into an arena copy). False on OOM or a malformed
+ * blob.
+ */
+struct auth_session_entry {
+	struct auth_session_facts facts;
+	const char *user_id, *csrf, *nav;
+	const void *ctx;
+	size_t      ctx_len;
+};
+void *auth_session_pack(struct arena *a, const struct auth_session_entry *e, size_t *len);
+bool  auth_session_unpack(struct arena *a, const void *blob, size_t len, struct auth_session_entry *e);
 
 #endif

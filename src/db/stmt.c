@@ -898,4 +898,16 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" UNION ALL SELECT 'o', o.meter, NULL, o.max_value FROM tenant_limit_overrides o"
 		"   WHERE o.tenant_id = app.tenant()"
 		" UNION ALL SELECT 'u', NULL, NULL, count(*) FROM tenant_users WHERE tenant_id = app.tenant()", 2 },
+	/*
+	 * After session_touch, in its transaction (so last_seen_at is the one
+	 * just written): the session's deadlines as epoch seconds beside the
+	 * database's now(), for a worker that keeps the session in its cache:
+	 * now, expires_at, last_seen_at, idle_minutes, created_at, the user's
+	 * password_changed_at. $1 hash (hex).
+	 */
+	[ST_SESSION_FACTS] = { "session_facts",
+		"SELECT extract(epoch FROM now())::float8, extract(epoch FROM s.expires_at)::float8,"
+		" extract(epoch FROM s.last_seen_at)::float8, s.idle_minutes,"
+		" extract(epoch FROM s.created_at)::float8, extract(epoch FROM u.password_changed_at)::float8"
+		" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = decode($1, 'hex')", 1 },
 };

@@ -102,6 +102,8 @@ enum stmt {
 	ST_WEB_TENANT_SLUG,
 	ST_METER_CATALOG,
 	ST_USAGE_FACTS,
+	/* A dashboard session's deadlines, for the worker's cache. */
+	ST_SESSION_FACTS,
 	ST__COUNT
 };
 

@@ -91,6 +91,8 @@ struct req {
 	const char       *cache_use;     /* for the access log: "hit", "miss", NULL: not cacheable */
 	bool              cached;        /* the response came from the cache: no handler runs */
 	const void       *meter_catalog; /* the cached meters of every tier, when a read uses them (api/usage.c) */
+	const char       *page_cached;   /* a page's data from the cache (RF_HTML | RF_CACHE): the */
+	size_t            page_cached_len; /* handler renders it; NULL: read it (arena copy) */
 
 	/* Output, written only through response.h. */
 	int               status;

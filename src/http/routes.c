@@ -7,7 +7,9 @@
  * Read this table to know the whole API. cap is checked by auth_authorize()
  * and nowhere else. RF_CACHE marks the reads a worker may answer from its
  * cache: their answer depends only on the tenant's facts, the caller's role
- * and kind, the plans and the day (RF_CACHE_USAGE: and the tenant's usage). Literal routes come before parameter routes that could
+ * and kind, the plans and the day (RF_CACHE_USAGE: and the tenant's usage);
+ * on a page (RF_HTML) the session is cached too, and the page's handler keeps
+ * its data (auth_cache_store_page). Literal routes come before parameter routes that could
  * shadow them (/tenants/current before /tenants/{tenant}).
  */
 const struct route routes[] = {
@@ -120,8 +122,8 @@ const struct route routes[] = {
 	    api_settings_get_prefetch, web_settings },
 	{ HTTP_POST, "/w/{slug}/settings", CAP_TENANT_WRITE, RF_HTML | RF_TX | RF_RATE_SETTINGS,
 	    api_settings_put_prefetch, web_settings_save },
-	{ HTTP_GET,  "/w/{slug}/billing", CAP_BILLING_READ, RF_HTML | RF_SUSPENDED_OK,
-	    api_billing_usage_prefetch, web_billing },
+	{ HTTP_GET,  "/w/{slug}/billing", CAP_BILLING_READ,
+	    RF_HTML | RF_SUSPENDED_OK | RF_CACHE | RF_CACHE_USAGE, api_billing_usage_prefetch, web_billing },
 	{ HTTP_GET,  "/w/{slug}/api-keys", CAP_KEYS_MANAGE, RF_HTML, api_key_list_prefetch, web_keys },
 	{ HTTP_POST, "/w/{slug}/api-keys", CAP_KEYS_MANAGE, RF_HTML | RF_TX,
 	    api_key_feature_prefetch, web_key_create },

@@ -166,10 +166,21 @@ emit_buf(void *ud, const char *s, size_t n)
 int
 web_render(struct req *r, int status, const char *name, struct json_object *ctx)
 {
+	return web_render_around(r, status, name, NULL, 0, NULL, ctx);
+}
+
+int
+web_render_around(struct req *r, int status, const char *name, const char *raw, size_t rawlen,
+    const char *after, struct json_object *ctx)
+{
 	int rc;
 
 	buf_clear(r->out, 64 * 1024);
 	rc = tmpl_render(r->w->tmpl, name, ctx, emit_buf, r->out);
+	if (rc == TMPL_OK && raw != NULL)
+		buf_append(r->out, raw, rawlen);
+	if (rc == TMPL_OK && after != NULL)
+		rc = tmpl_render(r->w->tmpl, name = after, ctx, emit_buf, r->out);
 	json_object_put(ctx);
 	if (rc != TMPL_OK || r->out->oom) {
 		static const char fail[] = "<!doctype html><title>Error</title><p>This page could not be shown.</p>";

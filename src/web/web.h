@@ -40,6 +40,15 @@ void web_defer_json(struct req *r, struct json_object *o);
 int web_render(struct req *r, int status, const char *name, struct json_object *ctx);
 
 /*
+ * The same, followed by rawlen bytes of trusted markup raw (made by a
+ * template, its data escaped there) and then template after with the same
+ * ctx: a page around a fragment that is kept rendered, with no copy of it
+ * through the context.
+ */
+int web_render_around(struct req *r, int status, const char *name, const char *raw, size_t rawlen,
+    const char *after, struct json_object *ctx);
+
+/*
  * 303 to location (a same-site path) with an optional flash message code
  * shown once by the next page (see the table in page.c).
  */

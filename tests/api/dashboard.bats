@@ -490,6 +490,73 @@ nginx_access_log() { printf '%s/log/nginx-access.log' "$TENANTRY_TEST_STATE_DIR"
     expect_to_login
 }
 
+# The billing page is answered from each worker's cache (the session for
+# that workspace, with its deadlines, and the page's totals and charts:
+# docs/decisions.md, "The worker's cache"). Every rule of the session path
+# holds on a warm cache: the session's cookie is sent by hand, so each of
+# the repeated reads (spread over the workers) carries it even after a
+# refusal cleared it.
+billing_sid() {
+    local n="${1:-12}" want="$2" i
+    for ((i = 0; i < n; i++)); do
+        api GET "/w/$T_SLUG/billing" "" -H "Cookie: $SESSION_COOKIE=$SID" -H "Accept: $HTML_ACCEPT"
+        if [[ "$want" == login ]]; then expect_to_login || return 1; else expect_page 200 || return 1; fi
+    done
+}
+
+@test "cached billing page: a password change, the absolute timeout and a policy tightened in another workspace still end the session" {
+    workspace dcb
+    local j t2 tt2 hits
+    j="$(jar)"
+    new_tenant dcb2 "$OWNER_EMAIL" business
+    t2="$NEW_TENANT_ID"
+    tt2="$(tenant_token "$(login "$OWNER_EMAIL" "$OWNER_PW")" "$t2")"
+
+    sign_in "$j" "$OWNER_EMAIL" "$OWNER_PW"
+    billing_sid 16 ok
+    hits="$(grep -F "\"tenant\":\"$T_ID\"" "$TENANTRY_TEST_WORKER_LOG" | grep -c '"route":"/w/{slug}/billing".*"cache":"hit"' || true)"
+    ((hits > 0)) || fail "the billing page was never answered from the cache"
+    psql_owner "UPDATE users SET password_changed_at = now() WHERE id = '$OWNER_ID'"
+    billing_sid 12 login
+
+    sign_in "$j" "$OWNER_EMAIL" "$OWNER_PW"
+    billing_sid 16 ok
+    psql_owner "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id_hash = decode('$(sha256_hex "$SID")', 'hex')"
+    billing_sid 12 login
+
+    # Idle 6 minutes (last_seen_at is moved back by hand: a keep-alive is
+    # no notification), then the OTHER workspace tightens its policy to 5:
+    # the session's idle limit is the strictest of the user's workspaces,
+    # which reaches this workspace's cached session only through
+    # 006_session_cache.sql (u:<member>).
+    sign_in "$j" "$OWNER_EMAIL" "$OWNER_PW"
+    billing_sid 16 ok
+    psql_owner "UPDATE sessions SET last_seen_at = now() - interval '6 minutes' WHERE id_hash = decode('$(sha256_hex "$SID")', 'hex')"
+    api_as "$tt2" PUT /api/v1/tenants/current/settings '{"settings":{"security":{"session_timeout_minutes":5}}}'
+    expect_status 200
+    billing_sid 12 login
+}
+
+# A workspace renamed shows its new name in every member's switcher at once,
+# also on a cached page of another workspace (006_session_cache.sql).
+@test "cached billing page: the workspace switcher follows a rename of another workspace" {
+    workspace dcn
+    local j t2 tt2 i
+    j="$(jar)"
+    new_tenant dcn2 "$OWNER_EMAIL" business
+    t2="$NEW_TENANT_ID"
+    tt2="$(tenant_token "$(login "$OWNER_EMAIL" "$OWNER_PW")" "$t2")"
+    sign_in "$j" "$OWNER_EMAIL" "$OWNER_PW"
+    billing_sid 16 ok
+    api_as "$tt2" PUT /api/v1/tenants/current/settings '{"name":"Renamed dcn2 workspace"}'
+    expect_status 200
+    for ((i = 0; i < 12; i++)); do
+        api GET "/w/$T_SLUG/billing" "" -H "Cookie: $SESSION_COOKIE=$SID" -H "Accept: $HTML_ACCEPT"
+        expect_page 200
+        body_has "Renamed dcn2 workspace"
+    done
+}
+
 # ---- authorisation through pages --------------------------------------------------
 
 @test "a viewer: 403 pages for billing, API keys, activity and a settings POST (nothing changes); overview and settings readable" {

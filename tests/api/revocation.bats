@@ -10,7 +10,12 @@
 # (no rate limits to get in the way) with an owner, an admin and a member; the
 # reads are the member's tenant token on /api/v1/tenants/current/usage, a read
 # API key on /api/v1/tenants/current, the admin's dashboard session on
-# /w/{slug}/billing and the admin's tenant token on /admin/billing/me/usage.
+# /w/{slug}/billing (answered from the worker's cache: the session, its
+# context and the page's totals and charts) and on the overview /w/{slug}
+# (not cached), and the admin's tenant token on /admin/billing/me/usage.
+# The dashboard session is shut out by sign-out, by the admin's removal from
+# the workspace, by a lowered role and, on the overview, by the suspension
+# (billing stays readable for a suspended workspace, SPEC §2).
 # 16 clients read what the change shuts out, 4 read the rest (controls that
 # must keep working). Asserted: for every client, the reads answered before
 # the change was sent succeeded (so the test can fail); no request started
@@ -115,6 +120,8 @@ reads_json() {
                   headers: {Authorization: ("Bearer " + $k)}},
         page:    {method: "GET", path: ("/w/" + $slug + "/billing"), ok: 200,
                   headers: {Cookie: ($c + "=" + $sid), Accept: $html}},
+        overview: {method: "GET", path: ("/w/" + $slug), ok: 200,
+                  headers: {Cookie: ($c + "=" + $sid), Accept: $html}},
         billing: {method: "GET", path: "/admin/billing/me/usage", ok: 200,
                   headers: {Authorization: ("Bearer " + $a)}}}'
 }
@@ -142,7 +149,15 @@ phase() {
                 '{method: "POST", path: "/logout", expect: 303, body: $body,
                   headers: {Cookie: ($c + "=" + $sid), Accept: $html,
                             "Content-Type": "application/x-www-form-urlencoded"}}')"
-            affected='{"page": {"status": 303, "location_prefix": "/login"}}' ;;
+            affected='{"page": {"status": 303, "location_prefix": "/login"},
+                       "overview": {"status": 303, "location_prefix": "/login"}}' ;;
+        admin_removed)
+            # The owner removes the admin: their dashboard session and tenant
+            # token no longer reach the workspace (a page says so with a 403 page).
+            change="$(jq -cn --arg p "/api/v1/tenants/$T_ID/users/$A_ID" --arg t "$O_TT" \
+                '{method: "DELETE", path: $p, expect: 204, headers: {Authorization: ("Bearer " + $t)}}')"
+            affected='{"page": {"status": 403, "html": true}, "overview": {"status": 403, "html": true},
+                       "billing": {"status": 403, "code": "permission_denied"}}' ;;
         tenant_suspended)
             # Suspended: the API refuses the tenant's principals, billing stays
             # readable (read-only billing: the page and /admin/billing are controls).
@@ -150,7 +165,8 @@ phase() {
                 '{method: "PATCH", path: $p, expect: 200, body: "{\"status\":\"suspended\"}",
                   headers: {Authorization: ("Bearer " + $t), "Content-Type": "application/json"}}')"
             affected='{"jwt": {"status": 403, "code": "tenant_suspended"},
-                       "key": {"status": 403, "code": "tenant_suspended"}}' ;;
+                       "key": {"status": 403, "code": "tenant_suspended"},
+                       "overview": {"status": 403, "html": true}}' ;;
         role_lowered)
             # The owner lowers the admin to viewer: billing needs admin.
             change="$(jq -cn --arg p "/api/v1/tenants/$T_ID/users/$A_ID/role" --arg t "$O_TT" \
@@ -179,12 +195,12 @@ worker_cpu() {
 
 # ---- the run --------------------------------------------------------------------
 
-# run_round DROP LABEL: fixtures for the five changes, the load, the checks.
+# run_round DROP LABEL: fixtures for the six changes, the load, the checks.
 run_round() {
     local drop="$1" label="$2" d phases="" n i out cpu0 cpu1 problems
-    local -a names=(member_removed key_revoked session_ended tenant_suspended role_lowered) pids=()
+    local -a names=(member_removed key_revoked session_ended admin_removed tenant_suspended role_lowered) pids=()
     d="$(_tmp)"
-    # The five fixtures are made side by side (each job with its own scratch
+    # The six fixtures are made side by side (each job with its own scratch
     # directory for api()'s files and its own uniqsfx sequence).
     for i in "${!names[@]}"; do
         n="${names[$i]}"
@@ -260,7 +276,7 @@ run_round() {
         fail "workers that served (almost) nothing during the load: $idle" "before: $cpu0" "after: $cpu1" || return 1
 }
 
-@test "revocation under load: removed member, revoked key, ended session, suspended tenant, lowered role refused within 100 ms by every worker" {
+@test "revocation under load: removed member, revoked key, ended session, removed admin, suspended tenant, lowered role refused within 100 ms by every worker" {
     run_round false "revocation"
 }
 

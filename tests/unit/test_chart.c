@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/util.h"
 #include "web/chart.h"
 
 /* The plot's baseline and top in chart.c, which the geometry tests read back. */
@@ -544,6 +545,77 @@ fmt_compact_table(void **state)
 	}
 }
 
+/*
+ * The markup of 600 charts from a fixed pseudo-random sequence (every month
+ * length, zero, small, huge and near-INT64_MAX values, no limit, a zero
+ * limit, limits below and above the data, gauges, monthly limits, units
+ * and titles that need escaping) is exactly what it was when chart.c still
+ * wrote through printf: the page must stay byte-identical for the same
+ * data (the browser and axe tests rely on it). Its SHA-256 was recorded
+ * from that version; a change of one byte fails here.
+ */
+static uint64_t xs = 88172645463325252ULL;
+
+static uint64_t
+xorshift(void)
+{
+	xs ^= xs << 13;
+	xs ^= xs >> 7;
+	xs ^= xs << 17;
+	return xs;
+}
+
+static void
+golden_markup(void **state)
+{
+	static const char *units[] = { "", "tokens", "MB", "<&\"'>" };
+	static const char *titles[] = { "tokens", "api_calls", "a<b>&c", "storage" };
+	static const char *months[] = { "2026-02", "2024-02", "2026-11", "2026-12", "2026-04" };
+	static const int days[] = { 28, 29, 30, 31, 30 };
+	struct buf out;
+	char hash[65];
+
+	(void)state;
+	buf_init(&out);
+	xs = 88172645463325252ULL;
+	for (int k = 0; k < 600; k++) {
+		int mi = (int)(xorshift() % 5), n = 1 + (int)(xorshift() % (uint64_t)days[mi]);
+		int mode = (int)(xorshift() % 6), lm;
+		int64_t v[31], limit;
+		char id[16];
+		struct chart c;
+
+		for (int i = 0; i < n; i++) {
+			uint64_t r = xorshift();
+
+			switch (mode) {
+			case 0: v[i] = 0; break;
+			case 1: v[i] = (int64_t)(r % 10); break;
+			case 2: v[i] = (int64_t)(r % 100000); break;
+			case 3: v[i] = (int64_t)(r % 1000000000000000ULL); break;
+			case 4: v[i] = (int64_t)(r >> 1); break;
+			default: v[i] = (r % 3 == 0) ? 0 : (int64_t)(r % 5000); break;
+			}
+		}
+		lm = (int)(xorshift() % 5);
+		limit = lm == 0 ? -1 : lm == 1 ? 0 : lm == 2 ? (int64_t)(xorshift() % 6000) :
+		    lm == 3 ? (int64_t)(xorshift() >> 1) : 1000;
+		snprintf(id, sizeof(id), "chart-%d", k);
+		/* One draw a statement: the order of initialisers' side effects is unspecified. */
+		c = (struct chart){ .id = id, .month = months[mi], .v = v, .n = n, .limit = limit };
+		c.title = titles[xorshift() % 4];
+		c.unit = units[xorshift() % 4];
+		c.limit_on_total = xorshift() % 2;
+		c.gauge = xorshift() % 2;
+		assert_true(web_chart_svg(&out, &c));
+	}
+	assert_false(out.oom);
+	assert_int_equal(out.len, 2316777);
+	assert_true(core_sha256_hex(out.p, hash));
+	assert_string_equal(hash, "6dfc305f7ec24168a6af7a65230932f65c1ab242ccd917ab6e1daef183ef0f27");
+	buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -564,6 +636,7 @@ main(void)
 		cmocka_unit_test(limit_on_total),
 		cmocka_unit_test(fmt_int_table),
 		cmocka_unit_test(fmt_compact_table),
+		cmocka_unit_test(golden_markup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
