@@ -35,7 +35,7 @@ send_token(struct req *r, struct json_object *body, char *token)
 }
 
 #define LOGIN_PAIR_MAX 10    /* failures of one (email, address) pair in 15 minutes */
-#define LOGIN_ADDR_MAX 100   /* failures of one address, any email, in 15 minutes */
+#define LOGIN_ADDR_MAX 100   /* failures of one address, any email, in 15 minutes: then a pair's first failure locks it */
 
 /* Columns of ST_LOGIN_GATE. */
 enum { G_PAIR, G_ADDR, G_RETRY };
@@ -45,10 +45,10 @@ enum { G_PAIR, G_ADDR, G_RETRY };
  * the user's id (arena); else the error written: 401 "invalid email or
  * password" for an unknown email and a wrong password alike, after the
  * same Argon2id work; 429 rate_limited with Retry-After once an (email,
- * client address) pair failed 10 times in 15 minutes, or the address 100
- * times (checked before the password, so a locked pair learns nothing,
- * whether the email exists included); 503. A success clears the pair's
- * failures and upgrades an old password hash.
+ * client address) pair failed 10 times in 15 minutes, or once at all while
+ * the address failed 100 times (checked before the password, so a locked
+ * pair learns nothing, whether the email exists included); 503. A success
+ * clears the pair's failures and upgrades an old password hash.
  */
 int
 api_login_check(struct req *r, const char *email_in, const char *password, size_t pwlen,
@@ -59,6 +59,7 @@ api_login_check(struct req *r, const char *email_in, const char *password, size_
 	enum db_status st;
 	bool ok;
 	int gate, look = -1;
+	long long pair;
 
 	/* A malformed email is just an unknown one: same answer, same cost. */
 	email = http_email_normalize(r->a, email_in);
@@ -69,10 +70,15 @@ api_login_check(struct req *r, const char *email_in, const char *password, size_
 		look = db_add(&b, ST_USER_LOGIN, 1, email);
 	if ((st = db_exec(r->w->db, r->a, &b, r->request_id)) != DB_OK)
 		return api_db_fail(r, st);
-	if (db_i64(b.q[gate].res, 0, G_PAIR) >= LOGIN_PAIR_MAX ||
-	    db_i64(b.q[gate].res, 0, G_ADDR) >= LOGIN_ADDR_MAX) {
-		long long retry = db_i64(b.q[gate].res, 0, G_PAIR) >= LOGIN_PAIR_MAX ?
-		    db_i64(b.q[gate].res, 0, G_RETRY) : 900;
+	/*
+	 * A locked pair, or a pair that failed once from an address over its
+	 * cap: refused before the password. A clean pair is always heard, so
+	 * a spraying address cannot lock out an account that never failed
+	 * from it, and gets one guess an email per window.
+	 */
+	pair = db_i64(b.q[gate].res, 0, G_PAIR);
+	if (pair >= LOGIN_PAIR_MAX || (pair > 0 && db_i64(b.q[gate].res, 0, G_ADDR) >= LOGIN_ADDR_MAX)) {
+		long long retry = db_i64(b.q[gate].res, 0, G_RETRY);
 
 		http_header(r, "Retry-After", arena_printf(r->a, "%lld", retry > 0 ? retry : 1));
 		return http_error(r, 429, "rate_limited", "too many failed sign-ins; try again later");
