@@ -240,6 +240,28 @@ finish_tx(struct req *r, int st)
 
 /* ---- Between requests: invalidations, rate flushes, figures -------------------- */
 
+/*
+ * The path as the access line shows it: a route whose path holds a
+ * credential (RF_SECRET_PATH) is logged as its pattern, and so is any path
+ * under such a route's fixed prefix that matched nothing ("/invite/x/y").
+ */
+static const char *
+log_path(const struct req *r)
+{
+	if (r->path == NULL)
+		return NULL;
+	if (r->route != NULL && (r->route->flags & RF_SECRET_PATH))
+		return r->route->pattern;
+	for (size_t i = 0; i < nroutes; i++) {
+		const char *pat = routes[i].pattern, *brace = strchr(pat, '{');
+
+		if ((routes[i].flags & RF_SECRET_PATH) && brace != NULL &&
+		    strncmp(r->path, pat, (size_t)(brace - pat)) == 0)
+			return pat;
+	}
+	return r->path;
+}
+
 /* A notification's payload names one fact ("t:<id>", "u:<id>", "catalog"...), or "*": all. */
 static void
 on_notify(void *arg, const char *payload)
@@ -406,7 +428,7 @@ run(struct worker *w)
 		}
 		http_send(&r);
 		la = (struct log_access){
-			.request_id = r.request_id, .method = r.method_name, .path = r.path,
+			.request_id = r.request_id, .method = r.method_name, .path = log_path(&r),
 			.route = r.route ? r.route->pattern : "-", .status = r.status,
 			.duration_ms = core_mono_ms() - r.t0,
 			.tenant = r.tenant.present ? r.tenant.id : NULL,

@@ -27,6 +27,8 @@
                                   the caller's role and kind, the plans and the day: the
                                   worker may answer it from its cache (SPEC §2) */
 #define RF_CACHE_USAGE  0x1000 /* ... and of the tenant's usage */
+#define RF_SECRET_PATH  0x2000 /* a path segment is a credential (an invitation token): logs
+                                  show the route's pattern, never the path (SPEC §7) */
 
 /*
  * prefetch validates the query string and queues read statements behind

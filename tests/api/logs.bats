@@ -132,6 +132,34 @@ expect_not_logged() {
     expect_not_logged "a query-string secret" "$secret"
 }
 
+@test "an invitation link's token appears in neither the worker log nor nginx's access log; both show the route" {
+    local acme tok alice rid line nginx_log="$TENANTRY_TEST_STATE_DIR/log/nginx-access.log"
+    acme="$(demo_tenant_id acme)"
+    alice="$(tenant_token "$(login alice@acme.example "$DEMO_PASSWORD")" "$acme")"
+    api_as "$alice" POST "/api/v1/tenants/$acme/users/invite" \
+        "$(jq -cn --arg e "log-inv-$(uniqsfx)@api-tests.example" '{email: $e, role: "admin"}')"
+    expect_status 201
+    tok="$(jq -r .token <<<"$BODY")"
+    [[ "$tok" =~ ^[A-Za-z0-9_-]{22,}$ ]] || fail "no invitation token: $BODY"
+    # The page, a form post without its CSRF token, and a longer path under it.
+    api GET "/invite/$tok"
+    expect_status 200
+    rid="$(header X-Request-Id)"
+    api POST "/invite/$tok?x=1" "" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary 'name=x'
+    api GET "/invite/$tok/more"
+    access_line "$(header X-Request-Id)" >/dev/null
+    line="$(access_line "$rid")"
+    jq -e '.path == "/invite/{token}" and .route == "/invite/{token}"' <<<"$line" >/dev/null ||
+        fail "the access line of GET /invite/<token>: $line"
+    expect_not_logged "an invitation token" "$tok"
+    # nginx writes its line as the request ends: give it a moment.
+    sleep 0.3
+    [[ -r "$nginx_log" ]] || fail "no nginx access log at $nginx_log"
+    ! grep -qF -- "$tok" "$nginx_log" || fail "nginx's access log holds the token: $(grep -F -- "$tok" "$nginx_log" | head -3)"
+    grep -qF '"GET /invite/{token} HTTP/' "$nginx_log" || fail "nginx's access log has no masked invitation line"
+    grep -qF '"GET /invite/{token}/more HTTP/' "$nginx_log" || fail "nginx's access log has no masked longer path"
+}
+
 @test "the demo and admin passwords, and any JWT, never appear in the worker log" {
     # Every test file above has signed in by now or will; whatever ran before,
     # no line may hold a password or a token.
