@@ -70,6 +70,7 @@ put_json(void *o)
 static int
 read_json_body(struct req *r)
 {
+	const char *why;
 	int st;
 
 	if (!http_media_is_json(r->content_type))
@@ -77,10 +78,18 @@ read_json_body(struct req *r)
 	if ((st = http_body_read(r)) != 0)
 		return st == 413 ? http_error_default(r, 413)
 		    : http_error(r, 400, "invalid_request", "the body is incomplete");
-	r->json = http_json_parse(r->body, r->body_len);
+	r->json = http_json_parse_why(r->body, r->body_len, &why);
 	if (r->json == NULL || !json_object_is_type(r->json, json_type_object)) {
 		json_object_put(r->json);
 		r->json = NULL;
+		if (why != NULL) {
+			struct json_object *details = json_object_new_array(), *d = json_object_new_object();
+
+			json_object_object_add(d, "field", json_object_new_string(""));
+			json_object_object_add(d, "problem", json_object_new_string(why));
+			json_object_array_add(details, d);
+			return http_error_details(r, 400, "invalid_request", "the body must be one JSON object", details);
+		}
 		return http_error(r, 400, "invalid_request", "the body must be one JSON object");
 	}
 	arena_defer(r->a, put_json, r->json);

@@ -19,7 +19,22 @@
 struct jscan {
 	const char *p;
 	const char *end;
+	size_t      members;   /* object members seen, duplicates included */
+	const char *why;       /* the first reason the text is refused, beyond syntax */
 };
+
+static int
+hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v = v * 16 + (c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	return v;
+}
 
 static void
 js_ws(struct jscan *s)
@@ -90,9 +105,36 @@ js_string(struct jscan *s)
 			return false;
 		c = (unsigned char)*s->p++;
 		if (c == 'u') {
-			for (int i = 0; i < 4; i++, s->p++)
-				if (s->p == s->end || !isxdigit((unsigned char)*s->p))
+			int u;
+
+			for (int i = 0; i < 4; i++)
+				if (s->p + i >= s->end || !isxdigit((unsigned char)s->p[i]))
 					return false;
+			u = hex4(s->p);
+			s->p += 4;
+			/*
+			 * PostgreSQL's jsonb cannot hold U+0000, and no text is a lone
+			 * surrogate: refused here, so no string loses or changes a
+			 * character on its way in.
+			 */
+			if (u == 0) {
+				s->why = "a string holds U+0000 (\\u0000)";
+				return false;
+			}
+			if (u >= 0xDC00 && u <= 0xDFFF) {
+				s->why = "a string holds a lone surrogate";
+				return false;
+			}
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
+				    !isxdigit((unsigned char)s->p[2]) || !isxdigit((unsigned char)s->p[3]) ||
+				    !isxdigit((unsigned char)s->p[4]) || !isxdigit((unsigned char)s->p[5]) ||
+				    (u = hex4(s->p + 2)) < 0xDC00 || u > 0xDFFF) {
+					s->why = "a string holds a lone surrogate";
+					return false;
+				}
+				s->p += 6;
+			}
 		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
 			return false;
 		}
@@ -128,6 +170,7 @@ js_value(struct jscan *s, int depth)
 				js_ws(s);
 				if (s->p == s->end || *s->p++ != ':')
 					return false;
+				s->members++;
 			}
 			if (!js_value(s, depth + 1))
 				return false;
@@ -155,24 +198,57 @@ js_value(struct jscan *s, int depth)
 	}
 }
 
+static bool
+json_scan(const char *s, size_t len, struct jscan *sc)
+{
+	*sc = (struct jscan){ s, s + len, 0, NULL };
+	if (!core_utf8_valid(s, len) || !js_value(sc, 0))
+		return false;
+	js_ws(sc);
+	return sc->p == sc->end;
+}
+
 bool
 http_json_strict(const char *s, size_t len)
 {
-	struct jscan sc = { s, s + len };
+	struct jscan sc;
 
-	if (!core_utf8_valid(s, len) || !js_value(&sc, 0))
-		return false;
-	js_ws(&sc);
-	return sc.p == sc.end;
+	return json_scan(s, len, &sc);
+}
+
+/* Members of every object in o, nested ones included, as json-c kept them. */
+static size_t
+json_members(struct json_object *o)
+{
+	size_t n = 0;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			n += 1 + json_members(v);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			n += json_members(json_object_array_get_idx(o, i));
+	}
+	return n;
 }
 
 struct json_object *
-http_json_parse(const char *s, size_t len)
+http_json_parse_why(const char *s, size_t len, const char **why)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
+	struct jscan sc;
 
-	if (!http_json_strict(s, len) || (tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
+	if (why != NULL)
+		*why = NULL;
+	if (!json_scan(s, len, &sc)) {
+		if (why != NULL)
+			*why = sc.why;
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)len);
@@ -182,7 +258,24 @@ http_json_parse(const char *s, size_t len)
 		o = NULL;
 	}
 	json_tokener_free(tok);
+	/*
+	 * json-c keeps the last of two members with one name. The text had
+	 * one colon per member; the tree keeps fewer exactly when a name was
+	 * repeated somewhere (the lost member's own members go with it).
+	 */
+	if (o != NULL && json_members(o) != sc.members) {
+		json_object_put(o);
+		o = NULL;
+		if (why != NULL)
+			*why = "a member name appears twice in one object";
+	}
 	return o;
+}
+
+struct json_object *
+http_json_parse(const char *s, size_t len)
+{
+	return http_json_parse_why(s, len, NULL);
 }
 
 /* Characters (code points) of valid UTF-8. */

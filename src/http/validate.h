@@ -53,7 +53,10 @@ bool   http_has_control(const char *s, size_t n);
 /* Shape check and lower-casing of an email address into the arena; NULL if bad. */
 const char *http_email_normalize(struct arena *a, const char *s);
 
-/* True if s[0..len) is one RFC 8259 JSON text, valid UTF-8, nesting <= 32. */
+/*
+ * True if s[0..len) is one RFC 8259 JSON text, valid UTF-8, nesting <= 32,
+ * no string holding U+0000 or a lone surrogate.
+ */
 bool http_json_strict(const char *s, size_t len);
 
 /*
@@ -61,5 +64,11 @@ bool http_json_strict(const char *s, size_t len);
  * json-c). NULL on any error. The caller owns the result.
  */
 struct json_object *http_json_parse(const char *s, size_t len);
+
+/*
+ * The same; on NULL, *why names a refusal beyond syntax (a member name
+ * twice in one object, U+0000 or a lone surrogate in a string), or is NULL.
+ */
+struct json_object *http_json_parse_why(const char *s, size_t len, const char **why);
 
 #endif

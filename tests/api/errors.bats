@@ -150,13 +150,43 @@ json_of_size() {
         [[ "$STATUS" == 400 || "$STATUS" == 401 ]] || fail "$REQ answered $STATUS: $BODY" || return 1
         expect_error "$STATUS" "$([[ $STATUS == 401 ]] && echo unauthenticated || echo invalid_request)" || return 1
     done
-    # The strictly-invalid ones must be 400 (not a login attempt).
-    for i in 0 1 2 4 5 7 8 9 10 11; do
+    # The strictly-invalid ones must be 400 (not a login attempt): U+0000, a
+    # lone surrogate and a member named twice included (issue 16).
+    for i in 0 1 2 3 4 5 6 7 8 9 10 11 13; do
         body="${bodies[$i]}"
         api POST "$LOGIN" "" -H 'Content-Type: application/json' --data-binary "$body"
         REQ="POST $LOGIN (malformed body #$i: ${body:0:80})"
         expect_error 400 invalid_request
     done
+}
+
+@test "U+0000, a lone surrogate or a member named twice in any JSON body is a 400 naming it, and changes nothing" {
+    local acme alice before
+    acme="$(demo_tenant_id acme)"
+    alice="$(tenant_token "$(login alice@acme.example "$DEMO_PASSWORD")" "$acme")"
+    api_as "$alice" GET /api/v1/tenants/current/settings
+    expect_status 200
+    before="$(jq -cS .settings <<<"$BODY")"
+    local -a bodies=(
+        '{"settings":{"branding":{"logo_url":"https://x.example/\u0000"}}}'
+        '{"settings":{"branding":{"primary_color":"#000000"},"branding":{"logo_url":"https://x.example/a.png"}}}'
+        '{"name":"\udc00 Acme"}'
+    )
+    local -a why=("U+0000" "twice" "surrogate")
+    for i in "${!bodies[@]}"; do
+        api_as "$alice" PUT /api/v1/tenants/current/settings "${bodies[$i]}"
+        expect_error 400 invalid_request
+        check_body '[.error.details[].problem] | any(contains($w))' --arg w "${why[$i]}"
+    done
+    api_as "$alice" GET /api/v1/tenants/current/settings
+    [[ "$(jq -cS .settings <<<"$BODY")" == "$before" ]] || fail "the settings changed: $BODY"
+    # A key's scope with a NUL is refused, not stored as "read".
+    api_as "$alice" POST "/api/v1/tenants/$acme/api-keys" '{"name":"nul","scopes":["read\u0000"]}'
+    expect_error 400 invalid_request
+    # An event time with a trailing NUL is refused.
+    api_as "$alice" POST /api/v1/usage/events \
+        '{"events":[{"meter":"tokens","quantity":1,"idempotency_key":"nul-1","occurred_at":"2026-01-01T00:00:00Z\u0000"}]}'
+    expect_error 400 invalid_request
 }
 
 @test "an unknown HTTP method is a 4xx JSON error, not a 5xx" {

@@ -391,6 +391,14 @@ static const struct shape_case shape_cases[] = {
 	{ "header not JSON",      "hello", GOOD_PAYLOAD, "SHA256", KEY, sizeof(KEY), JWT_MALFORMED },
 	{ "payload not JSON",     HS256_HEADER, "hello", "SHA256", KEY, sizeof(KEY), JWT_MALFORMED },
 	{ "payload an array",     HS256_HEADER, "[1,2]", "SHA256", KEY, sizeof(KEY), JWT_MALFORMED },
+	/* A member named twice is refused, not taken last-wins (RFC 7515 §4; issue 16). */
+	{ "alg twice, HS256 last", "{\"alg\":\"none\",\"alg\":\"HS256\"}", GOOD_PAYLOAD, "SHA256", KEY,
+	                                                                  sizeof(KEY), JWT_MALFORMED },
+	{ "alg twice, HS256 first", "{\"alg\":\"HS256\",\"alg\":\"none\"}", GOOD_PAYLOAD, "SHA256", KEY,
+	                                                                  sizeof(KEY), JWT_MALFORMED },
+	{ "sub twice",            HS256_HEADER, "{\"iss\":\"tenantry\",\"aud\":\"tenantry:identity\",\"sub\":\""
+	    USER "\",\"sub\":\"" TENANT "\",\"iat\":1700000000,\"exp\":1700000900}", "SHA256", KEY,
+	                                                                  sizeof(KEY), JWT_MALFORMED },
 };
 
 static void
