@@ -194,6 +194,8 @@ serve(struct req *r, char **envp)
 	pe = http_req_read(r, envp);
 	if (!request_id_ok(r->request_id))
 		r->request_id = make_request_id(r->a);
+	if (pe == PARSE_REPEATED)
+		return http_error(r, 400, "invalid_request", "a query parameter is given more than once");
 	if (pe != PARSE_OK)
 		return http_error(r, pe == PARSE_TOO_LONG || pe == PARSE_TOO_MANY ? 414 : 400,
 		    "invalid_request", "the request is malformed (path, query string or a repeated header)");

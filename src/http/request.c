@@ -293,7 +293,14 @@ http_req_read(struct req *r, char **envp)
 	r->query = v[P_QUERY_STRING];
 	if (r->query == NULL)
 		r->query = q ? q + 1 : "";
-	return http_query_parse(r->a, r->query, &r->qv, &r->nqv);
+	if ((e = http_query_parse(r->a, r->query, &r->qv, &r->nqv)) != PARSE_OK)
+		return e;
+	/* No route reads a query parameter twice: a repeated one is refused, not taken first-wins. */
+	for (size_t i = 1; i < r->nqv; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->qv[i].key, r->qv[j].key) == 0)
+				return PARSE_REPEATED;
+	return PARSE_OK;
 }
 
 int

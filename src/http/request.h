@@ -112,6 +112,7 @@ enum http_parse {
 	PARSE_TOO_MANY,
 	PARSE_BAD_ENCODING,   /* bad %XX, NUL, or invalid UTF-8 */
 	PARSE_NOMEM,
+	PARSE_REPEATED,       /* a query parameter given twice (every one is single-valued) */
 };
 
 /*

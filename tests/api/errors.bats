@@ -189,6 +189,22 @@ json_of_size() {
     expect_error 400 invalid_request
 }
 
+@test "a query parameter given twice is a 400, not first-wins, before authentication" {
+    local admin
+    admin="$(admin_token)"
+    api_as "$admin" GET "/api/v1/tenants?limit=5&limit=6"
+    expect_error 400 invalid_request
+    check_body '.error.message | test("more than once")'
+    api_as "$admin" GET "/api/v1/tenants?page=1&q=acme&page=2"
+    expect_error 400 invalid_request
+    # Before authentication, like any malformed request.
+    api GET "/api/v1/tenants/current/usage?a=1&a=1"
+    expect_error 400 invalid_request
+    # Once each is fine.
+    api_as "$admin" GET "/api/v1/tenants?limit=5&page=1"
+    expect_status 200
+}
+
 @test "an unknown HTTP method is a 4xx JSON error, not a 5xx" {
     api BREW /api/v1/me
     [[ "$STATUS" == 400 || "$STATUS" == 405 || "$STATUS" == 501 ]] || fail "BREW answered $STATUS: $BODY"
