@@ -103,3 +103,36 @@ expect_security_headers() {
     [[ "$STATUS" == 301 || "$STATUS" == 308 ]] || fail "POST over HTTP: $STATUS" "$HEADERS"
     [[ "$(header Location)" == https://*/api/v1/auth/login ]] || fail "Location: $(header Location)"
 }
+
+# tls_try ARGS...: one TLS handshake with openssl s_client against the stack;
+# prints the negotiated "protocol cipher", or "refused".
+tls_try() {
+    local hostport="${TENANTRY_TEST_URL#https://}" out
+    out="$(timeout 10 openssl s_client -connect "$hostport" -servername localhost "$@" </dev/null 2>&1)"
+    if grep -q '^New, ' <<<"$out" && ! grep -q 'Cipher is (NONE)' <<<"$out"; then
+        awk '/^New, / { gsub(",", ""); print $2, $NF; exit }' <<<"$out"
+    else
+        echo refused
+    fi
+}
+
+@test "TLS: 1.2 offers only ECDHE AEAD suites, in the server's order; 1.3 works; 1.1 and CBC, CCM8, ARIA, Camellia are refused" {
+    local got c
+    got="$(tls_try -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)"
+    [[ "$got" == "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" ]] || fail "AES128-GCM over TLS 1.2: $got"
+    got="$(tls_try -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305)"
+    [[ "$got" == "TLSv1.2 ECDHE-ECDSA-CHACHA20-POLY1305" ]] || fail "ChaCha20 over TLS 1.2: $got"
+    for c in ECDHE-ECDSA-AES128-SHA256 ECDHE-ECDSA-AES256-SHA384 ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES256-SHA \
+        ECDHE-ECDSA-AES128-CCM8 ECDHE-ECDSA-AES128-CCM ECDHE-ECDSA-ARIA128-GCM-SHA256 \
+        ECDHE-ECDSA-CAMELLIA128-SHA256 AES128-GCM-SHA256 AES128-SHA; do
+        got="$(tls_try -tls1_2 -cipher "$c@SECLEVEL=0")"
+        [[ "$got" == refused ]] || fail "TLS 1.2 with $c was accepted: $got"
+    done
+    # The client prefers ChaCha20; the server's order (AES-GCM first) wins.
+    got="$(tls_try -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256)"
+    [[ "$got" == "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" ]] || fail "server preference: $got"
+    got="$(tls_try -tls1_3)"
+    [[ "$got" == TLSv1.3* ]] || fail "TLS 1.3: $got"
+    got="$(tls_try -tls1_1 -cipher 'DEFAULT@SECLEVEL=0')"
+    [[ "$got" == refused ]] || fail "TLS 1.1 was accepted: $got"
+}
