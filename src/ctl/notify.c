@@ -19,6 +19,7 @@
 #include "net/mail.h"
 #include "net/webhook.h"
 #include "ctl/ctl.h"
+#include "ctl/notify.h"
 
 /*
  * The ingesting transaction writes one outbox row per threshold, meter and
