@@ -62,7 +62,7 @@ api_login_check(struct req *r, const char *email_in, const char *password, size_
 	long long pair;
 
 	/* A malformed email is just an unknown one: same answer, same cost. */
-	email = http_email_normalize(r->a, email_in);
+	email = core_email_normalize(r->a, email_in);
 	who = email ? email : email_in;   /* what the failure counter is keyed on */
 	now = arena_printf(r->a, "%lld", (long long)time(NULL));
 	gate = db_add(&b, ST_LOGIN_GATE, 3, who, client, now);

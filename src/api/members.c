@@ -5,9 +5,9 @@
 #include "auth/password.h"
 #include "core/buf.h"
 #include "core/log.h"
-#include "core/mail.h"
 #include "core/meter.h"
 #include "core/util.h"
+#include "net/mail.h"
 #include "http/response.h"
 #include "http/validate.h"
 #include "http/worker.h"
@@ -111,7 +111,7 @@ send_invitation(struct req *r, const char *email, const char *role, const char *
 	    "Accept the invitation within 7 days:\r\n%s\r\n",
 	    r->who.email ? r->who.email : "An administrator", r->tenant.name ? r->tenant.name : "",
 	    role, url);
-	if (!m.oom && !core_mail_send(r->w->cfg.sendmail, m.p, m.len, 5000, r->request_id))
+	if (!m.oom && !net_mail_send(r->w->cfg.sendmail, m.p, m.len, 5000, r->request_id))
 		log_warn(r->request_id, "invitation email not sent; the invite_url still works");
 	buf_release(&m);
 }

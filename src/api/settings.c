@@ -4,7 +4,7 @@
 #include "auth/authz.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "core/webhook.h"
+#include "net/webhook.h"
 #include "http/response.h"
 #include "http/validate.h"
 #include "http/worker.h"
@@ -100,7 +100,7 @@ settings_url_ok(const char *s)
 	if (n > URL_MAX || strncasecmp(s, "https://", 8) != 0)   /* schemes are case-insensitive */
 		return false;
 	/* What the notifier could not deliver to is refused here, in place, not at the first delivery. */
-	if (!core_webhook_url_parse(s, &wu))
+	if (!net_webhook_url_parse(s, &wu))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == '"' ||
@@ -541,7 +541,7 @@ api_webhook_secret(struct req *r, struct db_batch *pre)
 	char key[64];
 
 	(void)pre;
-	if (!core_webhook_key(r->w->cfg.jwt_secret, r->w->cfg.jwt_secret_len, r->tenant.id, key))
+	if (!net_webhook_key(r->w->cfg.jwt_secret, r->w->cfg.jwt_secret_len, r->tenant.id, key))
 		return http_error_default(r, 500);
 	o = json_object_new_object();
 	json_object_object_add(o, "secret", json_object_new_string(key));

@@ -1,5 +1,6 @@
-/* util.c: small pure helpers: UUIDs, hex, randomness, UTF-8, time. */
+/* util.c: small pure helpers: UUIDs, email addresses, hex, randomness, UTF-8, time. */
 #include "core/util.h"
+#include "core/arena.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -205,6 +206,35 @@ core_slugify(const char *name, char out[64])
 	while (j < 3)
 		out[j++] = 'w';   /* a name of symbols only still gets a slug */
 	out[j] = '\0';
+}
+
+const char *
+core_email_normalize(struct arena *a, const char *s)
+{
+	size_t n = strlen(s), at = 0, ats = 0;
+	char *e;
+
+	if (n < 3 || n > 254)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' ||
+		    c == '"' || c == '\\')
+			return NULL;
+		if (c == '@') {
+			at = i;
+			ats++;
+		}
+	}
+	if (ats != 1 || at == 0 || at > 64 || at + 1 >= n || s[at + 1] == '.' ||
+	    s[n - 1] == '.' || strchr(s + at + 1, '.') == NULL)
+		return NULL;
+	if ((e = arena_strndup(a, s, n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		e[i] = (char)tolower((unsigned char)e[i]);
+	return e;
 }
 
 bool

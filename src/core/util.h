@@ -1,4 +1,4 @@
-/* util.h: small pure helpers: UUIDs, hex, randomness, UTF-8, time. */
+/* util.h: small pure helpers: UUIDs, email addresses, hex, randomness, UTF-8, time. */
 #ifndef TENANTRY_UTIL_H
 #define TENANTRY_UTIL_H
 
@@ -9,6 +9,8 @@
 
 #define UUID_LEN 36
 
+struct arena;
+
 /* Canonical 8-4-4-4-12 hex form, either case. */
 bool core_uuid_valid(const char *s);
 /* Lower-case a valid UUID into out[UUID_LEN + 1]. */
@@ -16,6 +18,9 @@ void core_uuid_lower(const char *s, char out[UUID_LEN + 1]);
 
 /* A random (version 4) UUID. */
 bool core_uuid_new(char out[UUID_LEN + 1]);
+
+/* Shape check and lower-casing of an email address into the arena; NULL if bad. */
+const char *core_email_normalize(struct arena *a, const char *s);
 
 /* Workspace slugs: lower-case letters, digits and '-' inside, 1..63. */
 bool core_slug_valid(const char *s, size_t n);

@@ -20,20 +20,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "ctl/ctl.h"
-#include "http/validate.h"
-
-int
-ctl_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tenantryctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EX_FAIL;
-}
+#include "ctl/notify.h"
 
 static bool
 ctl_open(struct ctl *c, bool need_secret)
@@ -54,17 +41,6 @@ ctl_close(struct ctl *c)
 {
 	db_free(c->db);
 	arena_free(c->a);
-}
-
-enum db_status
-ctl_exec(struct ctl *c, struct db_batch *b)
-{
-	enum db_status st = db_exec(c->db, c->a, b, "tenantryctl");
-
-	if (st != DB_OK && st != DB_CONFLICT)
-		ctl_fail("database error (%s)%s", b->sqlstate[0] ? b->sqlstate : "no connection",
-		    st == DB_UNAVAILABLE ? ": is PostgreSQL running and the schema migrated?" : "");
-	return st;
 }
 
 /* Read one line (the password) from stdin, without its newline. */
@@ -161,7 +137,7 @@ cmd_create_user(struct ctl *c, int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "e:n:spxh", lo, NULL)) != -1) {
 		switch (o) {
-		case 'e': email = http_email_normalize(c->a, optarg); break;
+		case 'e': email = core_email_normalize(c->a, optarg); break;
 		case 'n': name = optarg; break;
 		case 's': superadmin = true; break;
 		case 'p': break;
@@ -262,7 +238,7 @@ cmd_create_tenant(struct ctl *c, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 's': snprintf(slug, sizeof(slug), "%s", optarg); break;
 		case 't': tier = optarg; break;
-		case 'o': owner = http_email_normalize(c->a, optarg); break;
+		case 'o': owner = core_email_normalize(c->a, optarg); break;
 		default:
 			printf("usage: tenantryctl create-tenant --name NAME [--slug SLUG] [--tier TIER]\n"
 			    "                                [--owner-email EMAIL]\n"
@@ -311,7 +287,7 @@ cmd_add_member(struct ctl *c, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "t:e:r:h", lo, NULL)) != -1) {
 		switch (o) {
 		case 't': tenant = optarg; break;
-		case 'e': email = http_email_normalize(c->a, optarg); break;
+		case 'e': email = core_email_normalize(c->a, optarg); break;
 		case 'r': role = optarg; break;
 		default:
 			printf("usage: tenantryctl add-member --tenant ID|SLUG --email EMAIL --role ROLE\n"

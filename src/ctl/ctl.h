@@ -1,4 +1,4 @@
-/* ctl.h: what the tenantryctl commands share: the operator's connection, exit codes, error reporting. */
+/* ctl.h: what the tenantryctl commands share: the operator's connection, exit codes, error reporting (common.c). */
 #ifndef TENANTRY_CTL_H
 #define TENANTRY_CTL_H
 
@@ -22,8 +22,5 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ST_SET_TENANT for a tenant); reports a database failure on stderr.
  */
 enum db_status ctl_exec(struct ctl *c, struct db_batch *b);
-
-/* tenantryctl notify [--follow] [--batch N] (notify.c). */
-int cmd_notify(struct ctl *c, int argc, char **argv);
 
 #endif

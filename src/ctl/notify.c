@@ -15,10 +15,11 @@
 
 #include "core/buf.h"
 #include "core/log.h"
-#include "core/mail.h"
 #include "core/util.h"
-#include "core/webhook.h"
+#include "net/mail.h"
+#include "net/webhook.h"
 #include "ctl/ctl.h"
+#include "ctl/notify.h"
 
 /*
  * The ingesting transaction writes one outbox row per threshold, meter and
@@ -97,7 +98,7 @@ send_email(struct ctl *c, const struct notice *n)
 	else
 		buf_printf(&m, "Nothing is refused yet. Consider a larger plan before the limit "
 		    "is reached.\r\n");
-	ok = !m.oom && core_mail_send(c->cfg.sendmail, m.p, m.len, 10000, "notify");
+	ok = !m.oom && net_mail_send(c->cfg.sendmail, m.p, m.len, 10000, "notify");
 	buf_release(&m);
 	return ok;
 }
@@ -137,8 +138,8 @@ send_webhook(struct ctl *c, const struct notice *n, const struct webhook_opts *w
 	const char *hdr[4];
 	int status;
 
-	if (body == NULL || !core_webhook_key(c->cfg.jwt_secret, c->cfg.jwt_secret_len, n->tenant, key) ||
-	    !core_webhook_sign((const unsigned char *)key, strlen(key), body, strlen(body), sig)) {
+	if (body == NULL || !net_webhook_key(c->cfg.jwt_secret, c->cfg.jwt_secret_len, n->tenant, key) ||
+	    !net_webhook_sign((const unsigned char *)key, strlen(key), body, strlen(body), sig)) {
 		snprintf(err, errlen, "could not sign the webhook");
 		return false;
 	}
@@ -146,7 +147,7 @@ send_webhook(struct ctl *c, const struct notice *n, const struct webhook_opts *w
 	hdr[1] = "X-Tenantry-Event: usage.threshold_reached";
 	hdr[2] = arena_printf(c->a, "X-Tenantry-Delivery: %s", n->id);
 	hdr[3] = NULL;
-	status = core_webhook_post(wo, n->webhook, hdr, body, strlen(body), err, errlen);
+	status = net_webhook_post(wo, n->webhook, hdr, body, strlen(body), err, errlen);
 	if (status >= 200 && status < 300)
 		return true;
 	if (status > 0)
@@ -198,7 +199,7 @@ deliver(struct ctl *c, const PGresult *claim, int row, const struct webhook_opts
 		snprintf(err + strlen(err), sizeof(err) - strlen(err), "%swebhook: %s",
 		    err[0] ? "; " : "", werr);
 	done = (!need_email || email_ok) && (!need_webhook || webhook_ok);
-	delay = arena_printf(c->a, "%d", done ? 0 : core_backoff_seconds(n.attempts));
+	delay = arena_printf(c->a, "%d", done ? 0 : net_backoff_seconds(n.attempts));
 	db_add(&mark, ST_AS_OPERATOR, 0);
 	db_add(&mark, ST_OUTBOX_MARK, 6, n.id, email_ok ? "true" : "false", webhook_ok ? "true" : "false",
 	    done ? "true" : "false", err[0] ? err : NULL, delay);

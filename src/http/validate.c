@@ -305,35 +305,6 @@ http_has_control(const char *s, size_t n)
 	return false;
 }
 
-const char *
-http_email_normalize(struct arena *a, const char *s)
-{
-	size_t n = strlen(s), at = 0, ats = 0;
-	char *e;
-
-	if (n < 3 || n > 254)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' ||
-		    c == '"' || c == '\\')
-			return NULL;
-		if (c == '@') {
-			at = i;
-			ats++;
-		}
-	}
-	if (ats != 1 || at == 0 || at > 64 || at + 1 >= n || s[at + 1] == '.' ||
-	    s[n - 1] == '.' || strchr(s + at + 1, '.') == NULL)
-		return NULL;
-	if ((e = arena_strndup(a, s, n)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		e[i] = (char)tolower((unsigned char)e[i]);
-	return e;
-}
-
 static void
 problem(struct json_object *details, const char *field, const char *msg)
 {
@@ -403,7 +374,7 @@ check(struct req *r, const struct field *f, struct json_object *x, struct fval *
 		v->s = arena_strndup(r->a, s, len);
 		break;
 	case FT_EMAIL:
-		if ((v->s = http_email_normalize(r->a, s)) == NULL)
+		if ((v->s = core_email_normalize(r->a, s)) == NULL)
 			return "must be an email address";
 		len = strlen(v->s);
 		break;

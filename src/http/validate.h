@@ -50,9 +50,6 @@ size_t http_utf8_chars(const char *s, size_t n);
 /* C0, DEL or C1 control characters in s[0..n)? */
 bool   http_has_control(const char *s, size_t n);
 
-/* Shape check and lower-casing of an email address into the arena; NULL if bad. */
-const char *http_email_normalize(struct arena *a, const char *s);
-
 /*
  * True if s[0..len) is one RFC 8259 JSON text, valid UTF-8, nesting <= 32,
  * no string holding U+0000 or a lone surrogate.

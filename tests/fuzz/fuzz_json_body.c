@@ -258,9 +258,9 @@ check_fields(struct arena *a, struct json_object *obj)
 		(void)k;
 		if (!json_object_is_type(x, json_type_string))
 			continue;
-		if ((e = http_email_normalize(a, json_object_get_string(x))) != NULL &&
+		if ((e = core_email_normalize(a, json_object_get_string(x))) != NULL &&
 		    (strcasecmp(e, json_object_get_string(x)) != 0 || strchr(e, '@') == NULL))
-			fail("http_email_normalize changed more than case");
+			fail("core_email_normalize changed more than case");
 	}
 	buf_release(&hdr);
 	buf_release(&out);

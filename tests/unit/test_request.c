@@ -46,6 +46,7 @@ parse_name(enum http_parse p)
 	case PARSE_TOO_MANY:     return "TOO_MANY";
 	case PARSE_BAD_ENCODING: return "BAD_ENCODING";
 	case PARSE_NOMEM:        return "NOMEM";
+	case PARSE_REPEATED:     return "REPEATED";
 	}
 	return "?";
 }

@@ -1,4 +1,4 @@
-/* test_validate.c: unit tests for src/http/validate: field tables, email shape, strict JSON body parsing. */
+/* test_validate.c: unit tests for src/http/validate: field tables, email shape (core_email_normalize, which FT_EMAIL uses), strict JSON body parsing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -362,7 +362,7 @@ fields_set_flags_and_error_shape(void **state)
 }
 
 /* ========================================================================
- * http_email_normalize
+ * core_email_normalize (src/core/util.c), the check behind FT_EMAIL
  * ===================================================================== */
 
 static const struct {
@@ -393,7 +393,7 @@ email_table(void **state)
 	int fails = 0;
 
 	for (size_t i = 0; i < sizeof(email_cases) / sizeof(email_cases[0]); i++) {
-		const char *got = http_email_normalize(f->r.a, email_cases[i].in);
+		const char *got = core_email_normalize(f->r.a, email_cases[i].in);
 
 		if ((got == NULL) != (email_cases[i].out == NULL) ||
 		    (got != NULL && strcmp(got, email_cases[i].out) != 0)) {
@@ -415,20 +415,20 @@ email_lengths(void **state)
 
 	memset(s, 'a', 64);
 	strcpy(s + 64, "@x.y");
-	assert_non_null(http_email_normalize(f->r.a, s));
+	assert_non_null(core_email_normalize(f->r.a, s));
 	memset(s, 'a', 65);
 	strcpy(s + 65, "@x.y");
-	assert_null(http_email_normalize(f->r.a, s));
+	assert_null(core_email_normalize(f->r.a, s));
 	/* 254 characters in all, then 255. */
 	strcpy(s, "a@");
 	memset(s + 2, 'b', 248);
 	strcpy(s + 250, ".com");
 	assert_int_equal(strlen(s), 254);
-	assert_non_null(http_email_normalize(f->r.a, s));
+	assert_non_null(core_email_normalize(f->r.a, s));
 	strcpy(s, "a@");
 	memset(s + 2, 'b', 249);
 	strcpy(s + 251, ".com");
-	assert_null(http_email_normalize(f->r.a, s));
+	assert_null(core_email_normalize(f->r.a, s));
 }
 
 /* ========================================================================

@@ -1,4 +1,4 @@
-/* test_webhook.c: unit tests for src/core/webhook: signatures, tenant keys, URLs, addresses, backoff, refusals. */
+/* test_webhook.c: unit tests for src/net/webhook: signatures, tenant keys, URLs, addresses, backoff, refusals. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "core/webhook.h"
+#include "net/webhook.h"
 
 /*
  * Each rule is a table; a table test prints every row that disagrees and
@@ -54,7 +54,7 @@ sign_table(void **state)
 
 		memset(out, 'x', sizeof(out));
 		snprintf(want, sizeof(want), "sha256=%s", c->hex);
-		if (!core_webhook_sign((const unsigned char *)c->key, strlen(c->key), c->data,
+		if (!net_webhook_sign((const unsigned char *)c->key, strlen(c->key), c->data,
 		    strlen(c->data), out) || strcmp(out, want) != 0 || strlen(out) != WEBHOOK_SIG_LEN) {
 			print_error("sign row %zu: got %.72s\n", i, out);
 			fails++;
@@ -70,10 +70,10 @@ key_derivation(void **state)
 	char a[64], a2[64], b[64], other[64], sig[72];
 
 	(void)state;
-	assert_true(core_webhook_key(secret, sizeof(secret) - 1, "11111111-1111-4111-8111-111111111111", a));
-	assert_true(core_webhook_key(secret, sizeof(secret) - 1, "11111111-1111-4111-8111-111111111111", a2));
-	assert_true(core_webhook_key(secret, sizeof(secret) - 1, "22222222-2222-4222-8222-222222222222", b));
-	assert_true(core_webhook_key(secret, sizeof(secret) - 2, "11111111-1111-4111-8111-111111111111", other));
+	assert_true(net_webhook_key(secret, sizeof(secret) - 1, "11111111-1111-4111-8111-111111111111", a));
+	assert_true(net_webhook_key(secret, sizeof(secret) - 1, "11111111-1111-4111-8111-111111111111", a2));
+	assert_true(net_webhook_key(secret, sizeof(secret) - 1, "22222222-2222-4222-8222-222222222222", b));
+	assert_true(net_webhook_key(secret, sizeof(secret) - 2, "11111111-1111-4111-8111-111111111111", other));
 	assert_string_equal(a, a2);                    /* deterministic */
 	assert_string_not_equal(a, b);                 /* per tenant */
 	assert_string_not_equal(a, other);             /* per secret */
@@ -83,7 +83,7 @@ key_derivation(void **state)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
 
 	/* The signing key is the shown string itself, prefix and all. */
-	assert_true(core_webhook_sign((const unsigned char *)a, strlen(a), "{}", 2, sig));
+	assert_true(net_webhook_sign((const unsigned char *)a, strlen(a), "{}", 2, sig));
 	assert_memory_equal(sig, "sha256=", 7);
 }
 
@@ -94,7 +94,7 @@ key_known_value(void **state)
 	char k[64];
 
 	(void)state;
-	assert_true(core_webhook_key((const unsigned char *)"secret", 6, "t1", k));
+	assert_true(net_webhook_key((const unsigned char *)"secret", 6, "t1", k));
 	assert_string_equal(k, "whsec_eTaS199IaC0znNNkLlKMyluCNPCm34WhFvV-dj-9MwQ");   /* has a "-": base64url */
 }
 
@@ -193,7 +193,7 @@ url_table(void **state)
 	for (size_t i = 0; i < sizeof(urlcases) / sizeof(urlcases[0]); i++) {
 		const struct urlcase *c = &urlcases[i];
 		struct webhook_url u;
-		bool ok = core_webhook_url_parse(c->url, &u);
+		bool ok = net_webhook_url_parse(c->url, &u);
 
 		if (ok != c->ok || (ok && (strcmp(u.host, c->host) != 0 || u.port != c->port ||
 		    strcmp(u.path, c->path) != 0 || u.family != c->family))) {
@@ -219,14 +219,14 @@ url_length_boundary(void **state)
 	memcpy(url, "https://h.example/", pre);
 	memset(url + pre, 'a', WEBHOOK_URL_MAX - pre);
 	url[WEBHOOK_URL_MAX] = '\0';
-	assert_true(core_webhook_url_parse(url, &u));
+	assert_true(net_webhook_url_parse(url, &u));
 	assert_int_equal(strlen(u.path), WEBHOOK_URL_MAX - pre + 1);
 	url[WEBHOOK_URL_MAX] = 'a';
 	url[WEBHOOK_URL_MAX + 1] = '\0';
-	assert_false(core_webhook_url_parse(url, &u));
+	assert_false(net_webhook_url_parse(url, &u));
 	memset(url + pre, '\xE9', WEBHOOK_URL_MAX - pre);
 	url[WEBHOOK_URL_MAX] = '\0';
-	assert_false(core_webhook_url_parse(url, &u));
+	assert_false(net_webhook_url_parse(url, &u));
 }
 
 /* ---- Addresses --------------------------------------------------------------------- */
@@ -308,7 +308,7 @@ addr_table(void **state)
 			sa = (const struct sockaddr *)&in6;
 		else
 			fail_msg("addr row %zu: table address does not parse", i);
-		if (core_addr_is_public(sa) != addrcases[i].public) {
+		if (net_addr_is_public(sa) != addrcases[i].public) {
 			print_error("addr row %zu %s: want %s\n", i, addrcases[i].addr,
 			    addrcases[i].public ? "public" : "not public");
 			fails++;
@@ -323,7 +323,7 @@ addr_other_family(void **state)
 	struct sockaddr sa = { .sa_family = AF_UNIX };
 
 	(void)state;
-	assert_false(core_addr_is_public(&sa));
+	assert_false(net_addr_is_public(&sa));
 }
 
 /* ---- Backoff ----------------------------------------------------------------------- */
@@ -345,9 +345,9 @@ backoff_table(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(backoff_cases) / sizeof(backoff_cases[0]); i++)
-		if (core_backoff_seconds(backoff_cases[i].attempt) != backoff_cases[i].seconds) {
+		if (net_backoff_seconds(backoff_cases[i].attempt) != backoff_cases[i].seconds) {
 			print_error("backoff row %zu (attempt %d): got %d, want %d\n", i,
-			    backoff_cases[i].attempt, core_backoff_seconds(backoff_cases[i].attempt),
+			    backoff_cases[i].attempt, net_backoff_seconds(backoff_cases[i].attempt),
 			    backoff_cases[i].seconds);
 			fails++;
 		}
@@ -383,7 +383,7 @@ post_refused(void **state)
 
 	(void)state;
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/s3cr3t?token=s3cr3t", port);
-	assert_int_equal(core_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
 	assert_true(core_mono_ms() - t0 < 2000);
 	assert_non_null(strstr(err, "refused"));
 	assert_null(strstr(err, "s3cr3t"));
@@ -400,15 +400,15 @@ post_not_allowed(void **state)
 
 	(void)state;
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/s3cr3t", port);
-	assert_int_equal(core_webhook_post(&o, url, hdr, "{\"s3cr3t\":1}", 12, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(&o, url, hdr, "{\"s3cr3t\":1}", 12, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not allowed"));
 	assert_null(strstr(err, "s3cr3t"));
 	/* A name that resolves to loopback (from /etc/hosts), and the default options. */
 	snprintf(url, sizeof(url), "https://localhost:%d/", port);
-	assert_int_equal(core_webhook_post(NULL, url, NULL, "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(NULL, url, NULL, "{}", 2, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not allowed"));
 	snprintf(url, sizeof(url), "https://[::1]:%d/", port);
-	assert_int_equal(core_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not allowed"));
 	close(fd);
 }
@@ -426,12 +426,12 @@ post_bad_input(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(core_webhook_post(&o, "http://127.0.0.1:9/s3cr3t", NULL, "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(&o, "http://127.0.0.1:9/s3cr3t", NULL, "{}", 2, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
 	assert_null(strstr(err, "s3cr3t"));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(core_webhook_post(&o, "https://127.0.0.1:9/", bad[i], "{}", 2, err, sizeof(err)), -1);
+		assert_int_equal(net_webhook_post(&o, "https://127.0.0.1:9/", bad[i], "{}", 2, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "header"));
 		assert_null(strstr(err, "s3cr3t"));
 	}
@@ -448,7 +448,7 @@ post_timeout(void **state)
 
 	(void)state;
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
-	assert_int_equal(core_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
+	assert_int_equal(net_webhook_post(&o, url, NULL, "{}", 2, err, sizeof(err)), -1);
 	dt = core_mono_ms() - t0;
 	assert_true(dt >= 250 && dt < 2000);
 	assert_non_null(strstr(err, "timed out"));

@@ -11,7 +11,7 @@
  * is killed. The child starts with default signal handling and an empty
  * signal mask. True if it exited 0. Logs the failure (never the message).
  */
-bool core_mail_send(const char *cmd, const char *msg, size_t len, int timeout_ms,
+bool net_mail_send(const char *cmd, const char *msg, size_t len, int timeout_ms,
     const char *request_id);
 
 #endif

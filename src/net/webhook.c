@@ -1,5 +1,5 @@
 /* webhook.c: outgoing webhooks: signing keys, signatures, URL and address checks, one HTTPS POST. */
-#include "core/webhook.h"
+#include "net/webhook.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -28,7 +28,7 @@
 /* ---- Keys and signatures ------------------------------------------------------------ */
 
 bool
-core_webhook_sign(const unsigned char *key, size_t keylen, const char *body, size_t len, char out[72])
+net_webhook_sign(const unsigned char *key, size_t keylen, const char *body, size_t len, char out[72])
 {
 	unsigned char mac[32];
 
@@ -40,7 +40,7 @@ core_webhook_sign(const unsigned char *key, size_t keylen, const char *body, siz
 }
 
 bool
-core_webhook_key(const unsigned char *secret, size_t len, const char *tenant_id, char out[64])
+net_webhook_key(const unsigned char *secret, size_t len, const char *tenant_id, char out[64])
 {
 	static const char prefix[] = "tenantry-webhook:";
 	unsigned char mac[32];
@@ -82,7 +82,7 @@ dns_name_ok(const char *h)
 }
 
 bool
-core_webhook_url_parse(const char *url, struct webhook_url *u)
+net_webhook_url_parse(const char *url, struct webhook_url *u)
 {
 	static const char hexd[] = "0123456789ABCDEF";
 	const char *auth, *end, *port = NULL, *p;
@@ -224,7 +224,7 @@ v4_public(const unsigned char a[4])
 }
 
 bool
-core_addr_is_public(const struct sockaddr *sa)
+net_addr_is_public(const struct sockaddr *sa)
 {
 	static const struct net mapped = { { [10] = 0xff, [11] = 0xff }, 96 };
 	static const struct net nat64 = { { 0x00, 0x64, 0xff, 0x9b }, 96 };
@@ -448,7 +448,7 @@ exchange(struct conn *c, const struct webhook_url *u, const char *head, size_t h
 }
 
 int
-core_webhook_post(const struct webhook_opts *o, const char *url, const char *const *headers,
+net_webhook_post(const struct webhook_opts *o, const char *url, const char *const *headers,
     const char *body, size_t len, char *err, size_t errlen)
 {
 	static const struct webhook_opts dflt = { NULL, false, 0 };
@@ -467,7 +467,7 @@ core_webhook_post(const struct webhook_opts *o, const char *url, const char *con
 		err[0] = '\0';
 	o = o != NULL ? o : &dflt;
 	c.deadline = core_mono_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 10000);
-	if (url == NULL || !core_webhook_url_parse(url, &u))
+	if (url == NULL || !net_webhook_url_parse(url, &u))
 		return fail(&c, "not an https:// URL with a valid host");
 	if (body == NULL && len > 0)
 		return fail(&c, "no body");
@@ -480,7 +480,7 @@ core_webhook_post(const struct webhook_opts *o, const char *url, const char *con
 	if ((r = getaddrinfo(u.host, port, &hints, &res)) != 0)
 		return fail(&c, "cannot resolve the host: %s", gai_strerror(r));
 	for (const struct addrinfo *ai = res; ai != NULL && !o->allow_private; ai = ai->ai_next)
-		if (!core_addr_is_public(ai->ai_addr)) {
+		if (!net_addr_is_public(ai->ai_addr)) {
 			freeaddrinfo(res);
 			return fail(&c, "address not allowed");
 		}
@@ -552,7 +552,7 @@ done:
 /* ---- Retries ---------------------------------------------------------------------- */
 
 int
-core_backoff_seconds(int attempt)
+net_backoff_seconds(int attempt)
 {
 	if (attempt <= 1)
 		return 30;

@@ -1,5 +1,5 @@
 /* mail.c: hand an RFC 5322 message to the configured sendmail command. */
-#include "core/mail.h"
+#include "net/mail.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -15,7 +15,7 @@
 extern char **environ;
 
 bool
-core_mail_send(const char *cmd, const char *msg, size_t len, int timeout_ms, const char *rid)
+net_mail_send(const char *cmd, const char *msg, size_t len, int timeout_ms, const char *rid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;

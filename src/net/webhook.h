@@ -19,10 +19,10 @@
 #define WEBHOOK_SIG_LEN 71   /* strlen of a signature; buffers are 72 */
 
 /* out[72] = "sha256=" + 64 lower-case hex; false only if OpenSSL fails. */
-bool core_webhook_sign(const unsigned char *key, size_t keylen, const char *body, size_t len,
+bool net_webhook_sign(const unsigned char *key, size_t keylen, const char *body, size_t len,
     char out[72]);
 /* out[64] = the tenant's "whsec_..." key (NUL-terminated); false if OpenSSL fails. */
-bool core_webhook_key(const unsigned char *secret, size_t len, const char *tenant_id, char out[64]);
+bool net_webhook_key(const unsigned char *secret, size_t len, const char *tenant_id, char out[64]);
 
 #define WEBHOOK_URL_MAX  2048
 #define WEBHOOK_HOST_MAX 255
@@ -47,7 +47,7 @@ struct webhook_url {
  * (so "0x7f000001" and "127.1" never reach the resolver), zone ids,
  * whitespace and control characters anywhere.
  */
-bool core_webhook_url_parse(const char *url, struct webhook_url *u);
+bool net_webhook_url_parse(const char *url, struct webhook_url *u);
 
 /*
  * False for every address a webhook must not reach: unspecified, loopback,
@@ -56,11 +56,11 @@ bool core_webhook_url_parse(const char *url, struct webhook_url *u);
  * IPv4 (mapped, compatible, NAT64, 6to4) of any of those. Any family but
  * AF_INET and AF_INET6 is not public.
  */
-bool core_addr_is_public(const struct sockaddr *sa);
+bool net_addr_is_public(const struct sockaddr *sa);
 
 struct webhook_opts {
 	const char *ca_file;      /* PEM trusted besides the system store, or NULL */
-	bool        allow_private; /* tests only: let core_addr_is_public() pass all */
+	bool        allow_private; /* tests only: let net_addr_is_public() pass all */
 	int         timeout_ms;   /* <= 0: 10000 */
 };
 
@@ -81,10 +81,10 @@ struct webhook_opts {
  * is blocked for the calling thread during the exchange and any it raised
  * is consumed. Owns nothing on return: every socket and allocation is freed.
  */
-int core_webhook_post(const struct webhook_opts *o, const char *url, const char *const *headers,
+int net_webhook_post(const struct webhook_opts *o, const char *url, const char *const *headers,
     const char *body, size_t len, char *err, size_t errlen);
 
 /* Seconds to wait after the attempt-th failed delivery (1-based): 30 s doubling, capped at 6 h. */
-int core_backoff_seconds(int attempt);
+int net_backoff_seconds(int attempt);
 
 #endif
