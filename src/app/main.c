@@ -28,6 +28,7 @@
 #include "core/util.h"
 #include "db/listen.h"
 #include "http/response.h"
+#include "app/routes.h"
 #include "http/router.h"
 #include "http/validate.h"
 #include "http/worker.h"

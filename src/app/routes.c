@@ -1,5 +1,5 @@
 /* routes.c: every endpoint, who may call it, and what body it takes — the one route table. */
-#include "http/router.h"
+#include "app/routes.h"
 #include "api/api.h"
 #include "web/web.h"
 

@@ -12,6 +12,7 @@
 #include "http/router.h"
 #include "http/worker.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,7 +586,8 @@ answer_key(const struct req *r, const char *tenant, enum role role, bool superad
 	if (strlen(r->query != NULL ? r->query : "") > 256)
 		return 0;
 	core_day_format(core_day_of((int64_t)time(NULL)), day);
-	n = snprintf(out, cap, "R%td\037%s\037%s\037%d\037%d\037%c\037%s", r->route - routes,
+	/* The route by its address: the cache is the process's, and so is the table. */
+	n = snprintf(out, cap, "R%" PRIxPTR "\037%s\037%s\037%d\037%d\037%c\037%s", (uintptr_t)r->route,
 	    r->query != NULL ? r->query : "", tenant, (int)role, (int)superadmin,
 	    r->who.cred == CRED_API_KEY ? 'k' : 'u', day);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;

@@ -56,9 +56,6 @@ struct route {
 	route_handler    handler;
 };
 
-/* THE route table, defined by the composition root (src/app/routes.c), which alone names the handlers. */
-extern const struct route routes[];
-extern const size_t       nroutes;
 
 enum route_match {
 	ROUTE_FOUND,

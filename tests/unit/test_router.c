@@ -10,6 +10,7 @@
 
 #include "core/arena.h"
 #include "http/request.h"
+#include "app/routes.h"
 #include "http/router.h"
 
 /*
