@@ -10,12 +10,13 @@
 //      newline, iss = TENANTRY_JWT_ISSUER (default "tenantry"), aud
 //      "tenantry:tenant", integer exp and iat required, 30 s of clock skew
 //      (exp, nbf, and an iat in the future), sub and tenant_id UUIDs;
-//   2. the membership query: the caller's role in the token's tenant (none:
-//      403, as tenantry answers a non-member);
+//   2. the membership query: the caller's role in the token's tenant and the
+//      tenant's tier (none: 403, as tenantry answers a non-member);
 //   3. the tenant's usage: the very statement tenantry runs for this route
-//      (ST_USAGE_METERS in src/db/stmt.c: every meter with its tier limit,
-//      override, grace and current value -- the memberships count, the
-//      gauges, the counters' usage_periods row of the current day / month);
+//      when its meter catalog is cached (ST_USAGE_FACTS in src/db/stmt.c:
+//      the tenant's period totals, gauges, overrides and member count, plain
+//      rows), combined with the catalog of every tier's meters and limits
+//      that the peer keeps in memory and re-reads every 2 s;
 //   4. the same JSON body as tenantry (tenant_id, the flat *_count /
 //      *_limit fields, meters{kind, used, limit, percentage, period,
 //      period_start, period_end, unit}).
@@ -86,7 +87,8 @@ if (!(PORT > 0 && PORT < 65536)) fail('PEER_PORT is required');
 if (cluster.isPrimary) {
     primary();
 } else {
-    worker().catch((e) => fail(`worker: ${e.stack || e}`));
+    // After the whole module is read (the statements below are consts).
+    setImmediate(() => worker().catch((e) => fail(`worker: ${e.stack || e}`)));
 }
 
 // ---- primary: fork, record PIDs, stop the workers on SIGTERM --------------
@@ -141,27 +143,31 @@ function parseConninfo(s) {
     };
 }
 
-// Tenantry's ST_USAGE_METERS (src/db/stmt.c), word for word: $1 today,
-// $2 the first day of this month; the tenant is the one in context.
-const USAGE_SQL =
-    'SELECT m.name, m.kind, m.period, m.unit, m.source,' +
-    ' coalesce(nullif(CASE WHEN o.meter IS NOT NULL THEN o.max_value ELSE tl.max_value END, -1), -1),' +
-    ' ti.grace_percent,' +
-    " CASE WHEN m.source = 'memberships' THEN (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id)" +
-    "   WHEN m.kind = 'gauge' THEN coalesce((SELECT value FROM usage_gauges g" +
-    '     WHERE g.tenant_id = t.id AND g.meter = m.name), 0)' +
-    '   ELSE coalesce((SELECT quantity FROM usage_periods p WHERE p.tenant_id = t.id AND p.meter = m.name' +
-    "     AND p.period_start = CASE WHEN m.period = 'day' THEN $1::date ELSE $2::date END), 0) END" +
-    ' FROM tenants t JOIN tiers ti ON ti.name = t.tier CROSS JOIN meters m' +
-    ' LEFT JOIN tier_limits tl ON tl.tier = t.tier AND tl.meter = m.name' +
-    ' LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.meter = m.name' +
-    ' WHERE t.id = app.tenant() ORDER BY m.name';
+// Tenantry's ST_METER_CATALOG and ST_USAGE_FACTS (src/db/stmt.c), word for
+// word. The catalog (every tier's meters and limits) is read at start and
+// again every CATALOG_MS, as a Node service keeps its plan table; a request
+// reads only the tenant's own facts ($1 today, $2 the first day of this
+// month; the tenant is the one in context) and combines them with it
+// exactly as tenantry's src/api/usage.c does.
+const CATALOG_MS = 2000;
+const CATALOG_SQL =
+    'SELECT t.name, m.name, m.kind, m.period, m.unit, m.source, coalesce(tl.max_value, -1), t.grace_percent' +
+    ' FROM tiers t CROSS JOIN meters m LEFT JOIN tier_limits tl ON tl.tier = t.name AND tl.meter = m.name' +
+    ' ORDER BY t.name, m.name';
+const FACTS_SQL =
+    "SELECT 'p', p.meter, p.period_start::text, p.quantity FROM usage_periods p" +
+    '   WHERE p.tenant_id = app.tenant() AND p.period_start IN ($1::date, $2::date)' +
+    " UNION ALL SELECT 'g', g.meter, NULL, g.value FROM usage_gauges g WHERE g.tenant_id = app.tenant()" +
+    " UNION ALL SELECT 'o', o.meter, NULL, o.max_value FROM tenant_limit_overrides o" +
+    '   WHERE o.tenant_id = app.tenant()' +
+    " UNION ALL SELECT 'u', NULL, NULL, count(*) FROM tenant_users WHERE tenant_id = app.tenant()";
 
 // The membership, with the RLS context set first (see the header).
 const MEMBERSHIP_SQL =
-    "SELECT tu.role FROM (SELECT set_config('tenantry.tenant_id', $1, false) AS t," +
+    "SELECT tu.role, tu.tier FROM (SELECT set_config('tenantry.tenant_id', $1, false) AS t," +
     " set_config('tenantry.user_id', $2, false) AS u, set_config('tenantry.superadmin', '', false) OFFSET 0) ctx" +
-    ' CROSS JOIN LATERAL (SELECT role FROM tenant_users WHERE tenant_id = ctx.t::uuid AND user_id = ctx.u::uuid OFFSET 0) tu';
+    ' CROSS JOIN LATERAL (SELECT m.role, t.tier FROM tenant_users m JOIN tenants t ON t.id = m.tenant_id' +
+    '   WHERE m.tenant_id = ctx.t::uuid AND m.user_id = ctx.u::uuid OFFSET 0) tu';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -201,6 +207,10 @@ async function worker() {
     let key = fs.readFileSync(secretFile);
     if (key.length > 0 && key[key.length - 1] === 0x0a) key = key.subarray(0, key.length - 1);
     if (key.length < 32) fail('the JWT secret holds fewer than 32 bytes');
+    // A KeyObject made once: given a Buffer, jsonwebtoken makes one per call,
+    // and OpenSSL 3's decoder lookups behind that were most of the peer's CPU
+    // (tenantry likewise keys its HMAC once per worker).
+    const secretKey = require('node:crypto').createSecretKey(key);
     const issuer = process.env.TENANTRY_JWT_ISSUER || 'tenantry';
     const verifyOpts = { algorithms: ['HS256'], audience: 'tenantry:tenant', issuer, clockTolerance: 30 };
 
@@ -211,6 +221,21 @@ async function worker() {
         application_name: 'tenantry-bench-node-peer',
     });
     pool.on('error', (e) => process.stderr.write(`node-peer: idle client error: ${e.message}\n`));
+
+    // tier -> [{name, kind, period, unit, memberships, limit}] in meter order.
+    let catalog = new Map();
+    const loadCatalog = async () => {
+        const res = await pool.query({ name: 'meter_catalog', text: CATALOG_SQL, rowMode: 'array' });
+        const next = new Map();
+        for (const [tier, name, kind, period, unit, source, limit] of res.rows) {
+            if (!next.has(tier)) next.set(tier, []);
+            next.get(tier).push({ name, kind, period, unit, memberships: source === 'memberships', limit: Number(limit) });
+        }
+        catalog = next;
+    };
+    await loadCatalog();
+    setInterval(() => loadCatalog().catch((e) => process.stderr.write(`node-peer: catalog: ${e.message}\n`)),
+        CATALOG_MS).unref();
 
     const app = Fastify({ logger: false, keepAliveTimeout: 65000 });
 
@@ -223,7 +248,7 @@ async function worker() {
         }
         let claims;
         try {
-            claims = jwt.verify(auth.slice(7), key, verifyOpts);
+            claims = jwt.verify(auth.slice(7), secretKey, verifyOpts);
         } catch {
             return errorBody(reply, 401, 'unauthenticated', 'invalid token');
         }
@@ -242,7 +267,8 @@ async function worker() {
         const todayS = dayString(today), monthStartS = dayString(monthStart), monthEndS = dayString(monthEnd);
 
         let client;
-        let rows;
+        let facts;
+        let tier;
         try {
             client = await pool.connect();
             const mem = await client.query({ name: 'membership', text: MEMBERSHIP_SQL, values: [tid, uid] });
@@ -251,10 +277,11 @@ async function worker() {
                 client = null;
                 return errorBody(reply, 403, 'permission_denied', 'not a member of this tenant');
             }
-            const usage = await client.query({
-                name: 'usage_meters', text: USAGE_SQL, values: [todayS, monthStartS], rowMode: 'array',
+            tier = mem.rows[0].tier;
+            const res = await client.query({
+                name: 'usage_facts', text: FACTS_SQL, values: [todayS, monthStartS], rowMode: 'array',
             });
-            rows = usage.rows;
+            facts = res.rows;
         } catch (e) {
             if (client) client.release(e);
             client = null;
@@ -262,15 +289,29 @@ async function worker() {
         } finally {
             if (client) client.release();
         }
-        if (rows.length === 0) return errorBody(reply, 404, 'tenant_not_found', 'no such tenant');
+        const defs = catalog.get(tier);
+        if (defs === undefined) return errorBody(reply, 404, 'tenant_not_found', 'no such tenant');
 
+        // The facts on the catalog, as src/api/usage.c combines them.
+        let members = 0;
+        const over = new Map(), gauge = new Map(), period = new Map();
+        for (const [what, meter, start, value] of facts) {
+            if (what === 'u') members = Number(value);
+            else if (what === 'o') over.set(meter, value === null ? -1 : Number(value));
+            else if (what === 'g') gauge.set(meter, Number(value));
+            else if (what === 'p') period.set(`${meter} ${start}`, Number(value));
+        }
         const byName = new Map();
         const meters = {};
-        for (const r of rows) {
-            const [name, kind, period, unit, , limitS, , usedS] = r;
-            const limit = Number(limitS), used = Number(usedS);
+        for (const d of defs) {
+            const { name, kind, unit } = d;
+            const lim = over.has(name) ? over.get(name) : d.limit;
+            const limit = lim < 0 ? -1 : lim;
+            const used = d.memberships ? members : kind === 'gauge' ? (gauge.get(name) || 0)
+                : (period.get(`${name} ${d.period === 'day' ? todayS : monthStartS}`) || 0);
+            const period_ = d.period;
             byName.set(name, { used, limit });
-            const p = period === 'day' ? 'day' : period === 'month' ? 'month' : 'current';
+            const p = period_ === 'day' ? 'day' : period_ === 'month' ? 'month' : 'current';
             meters[name] = {
                 used,
                 limit: limit < 0 ? null : limit,
