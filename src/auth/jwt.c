@@ -105,14 +105,16 @@ b64url_decode(const char *s, size_t n, char *out, size_t cap)
 	return (long)o;
 }
 
+/* The header of every token we issue, as libjwt spells it. */
+#define JWT_OUR_HEADER "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+
 /*
  * The header must be a JSON object whose "alg" is exactly "HS256" (RFC 7515:
  * case-sensitive; libjwt itself would accept "hs256", and would verify
- * "none" or an RSA alg by the header's word). Checked before libjwt sees
- * the token, so the pin does not depend on libjwt's behaviour.
+ * "none" or an RSA alg by the header's word), read by the same strict
+ * parser as request bodies (a member named twice is malformed). The MAC is
+ * ours (jwt_mac), so the pin depends on no library's reading of alg.
  */
-#define JWT_OUR_HEADER "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
-
 static enum jwt_result
 jwt_header_check(const char *t, size_t hlen)
 {
