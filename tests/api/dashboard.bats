@@ -653,6 +653,11 @@ billing_sid() {
     expect_page 200
     body_has "2026-01"
     body_has "<svg"
+    # A malformed id in a page's path is a 400 page too, not the API's JSON.
+    page "$j" GET "/w/$T_SLUG/api-keys/not-a-uuid/revoke"
+    expect_page 400
+    page "$j" GET "/w/$T_SLUG/members/12345/remove"
+    expect_page 400
 }
 
 # ---- headers ----------------------------------------------------------------------

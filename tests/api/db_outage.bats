@@ -26,7 +26,13 @@ pg_back_up() {
     return 1
 }
 
+# Whatever a test did, the workers run again afterwards too.
+pool_back_up() {
+    [[ -S "$TENANTRY_TEST_STATE_DIR/run/tenantry.sock" ]] || eval "$TENANTRY_TEST_POOL_START" >/dev/null 2>&1 || true
+}
+
 teardown() {
+    pool_back_up
     pg_back_up
 }
 
@@ -226,3 +232,27 @@ non_json_log_lines_since() {
     expect_status 200
     grep -q "Acme" <<<"$BODY" || fail "the overview after recovery lacks the workspace" "$BODY"
 }
+
+@test "no worker running: nginx answers a JSON 503 for the API and a 503 page for the dashboard, both with X-Request-Id and Retry-After; back: 200" {
+    eval "$TENANTRY_TEST_POOL_STOP"
+    api_as "$MIA_T" GET /api/v1/me
+    expect_error 503 unavailable
+    [[ "$(header Retry-After)" =~ ^[0-9]+$ ]] || fail "no Retry-After on the API's 503"
+    [[ -n "$(header X-Request-Id)" && "$(jq -r .error.request_id <<<"$BODY")" == "$(header X-Request-Id)" ]] ||
+        fail "the 503's request id: header '$(header X-Request-Id)', body $BODY"
+    # A dashboard page (what the worker would render as HTML) gets a page.
+    api GET /dashboard "" -H 'Accept: text/html,application/xhtml+xml'
+    [[ "$STATUS" == 503 ]] || fail "GET /dashboard with no worker: $STATUS"
+    [[ "$(header Content-Type)" == text/html* ]] || fail "the dashboard's 503 is $(header Content-Type): $BODY"
+    [[ "$BODY" == *"<title>Back in a moment"* && "$BODY" == *"$(header X-Request-Id)"* ]] ||
+        fail "the 503 page: $BODY"
+    [[ "$(header Retry-After)" =~ ^[0-9]+$ && "$(header Content-Security-Policy)" == *"default-src"* ]] ||
+        fail "the 503 page's headers: $HEADERS"
+    # The API under an HTML Accept stays JSON, as the worker answers it.
+    api GET /api/v1/me "" -H 'Accept: text/html'
+    expect_error 503 unavailable
+    eval "$TENANTRY_TEST_POOL_START"
+    api_as "$MIA_T" GET /api/v1/me
+    expect_status 200
+}
+

@@ -205,6 +205,20 @@ json_of_size() {
     expect_status 200
 }
 
+@test "nginx's own 405 (TRACE), 414 (request line too long) and 400 (a header too large) are JSON errors with X-Request-Id" {
+    local long big
+    long="/$(head -c 9000 /dev/zero | tr '\0' a)"
+    big="$(head -c 9000 /dev/zero | tr '\0' b)"
+    api TRACE / "" --http1.1
+    expect_error 405 method_not_allowed
+    [[ -n "$(header Allow)" ]] || fail "no Allow on nginx's 405"
+    api GET "$long" "" --http1.1
+    expect_error 414 invalid_request
+    api GET /health "" --http1.1 -H "X-Big: $big"
+    expect_error 400 invalid_request
+    [[ "$(jq -r .error.request_id <<<"$BODY")" == "$(header X-Request-Id)" ]] || fail "request id: $BODY / $HEADERS"
+}
+
 @test "an unknown HTTP method is a 4xx JSON error, not a 5xx" {
     api BREW /api/v1/me
     [[ "$STATUS" == 400 || "$STATUS" == 405 || "$STATUS" == 501 ]] || fail "BREW answered $STATUS: $BODY"
