@@ -124,12 +124,18 @@ expect_not_logged() {
     expect_not_logged "a Basic credential" "${tok#Basic }"
 }
 
-@test "a secret in the query string is not logged" {
+@test "a secret in the query string is not logged, by the workers or by nginx" {
     local secret="Query-$(uniqsfx)-Secret" mia
     mia="$(login mia@acme.example "$DEMO_PASSWORD")"
     api_as "$mia" GET "/api/v1/me?access_token=$secret&password=$secret"
     access_line "$(header X-Request-Id)" >/dev/null
     expect_not_logged "a query-string secret" "$secret"
+    # nginx's access line shows the path and "?...", not the values.
+    sleep 0.3
+    ! grep -qF -- "$secret" "$TENANTRY_TEST_STATE_DIR/log/nginx-access.log" ||
+        fail "nginx's access log holds the query-string secret"
+    grep -qF '"GET /api/v1/me?... HTTP/' "$TENANTRY_TEST_STATE_DIR/log/nginx-access.log" ||
+        fail "nginx's access log has no line for GET /api/v1/me?..."
 }
 
 @test "an invitation link's token appears in neither the worker log nor nginx's access log; both show the route" {

@@ -540,7 +540,18 @@ test('10 CSRF: a form without its token, or from another Origin, is 403 and chan
     form: form({ csrf_token: csrf }), headers: { Origin: h.BASE }, maxRedirects: 0,
   });
   assert.equal(good.status(), 303, 'the same form with its token and this site\'s Origin');
-  assert.equal(await nameNow(), 'Forged Name');
+  // Read by another principal (the superadmin) on GET /tenants/{id}, an
+  // answer a worker may hold in its cache: SPEC §2 lets it lag the commit by
+  // the propagation bound (p99 100 ms, never 2 s; revocation.bats measures
+  // it), and this read comes a millisecond after the 303. So: the new name,
+  // within the bound.
+  const t0 = Date.now();
+  let name = await nameNow();
+  while (name !== 'Forged Name' && Date.now() - t0 < 2000) {
+    await new Promise((r) => setTimeout(r, 20));
+    name = await nameNow();
+  }
+  assert.equal(name, 'Forged Name', `the saved name, read back within 2 s (${Date.now() - t0} ms)`);
   await page.goto(url);
 }));
 
