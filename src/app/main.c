@@ -262,8 +262,9 @@ log_path(const struct req *r)
 {
 	if (r->path == NULL)
 		return NULL;
-	if (r->route != NULL && (r->route->flags & RF_SECRET_PATH))
-		return r->route->pattern;
+	if (r->route != NULL)
+		return (r->route->flags & RF_SECRET_PATH) ? r->route->pattern : r->path;
+	/* Matched nothing (404, 405): only then is the table searched. */
 	for (size_t i = 0; i < nroutes; i++) {
 		const char *pat = routes[i].pattern, *brace = strchr(pat, '{');
 
