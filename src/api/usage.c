@@ -123,16 +123,10 @@ out:
 static const struct meter_catalog *
 meter_catalog_cached(struct req *r)
 {
-	const void *v;
 	size_t len;
-	void *copy;
 
-	if (!r->cache_ok ||
-	    (v = cache_get(r->w->cache, METER_CATALOG_KEY, strlen(METER_CATALOG_KEY), core_mono_ms(), &len)) == NULL ||
-	    (copy = arena_alloc(r->a, len)) == NULL)
-		return NULL;
-	memcpy(copy, v, len);
-	return copy;
+	return r->cache_ok ? cache_get_copy(r->w->cache, r->a, METER_CATALOG_KEY, strlen(METER_CATALOG_KEY),
+	    core_mono_ms(), &len) : NULL;
 }
 
 int

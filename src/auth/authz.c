@@ -548,15 +548,9 @@ ctx_store(struct req *r, const char *key, size_t klen, const struct auth_ctx *c,
 static const struct rate_catalog *
 catalog_cached(struct req *r)
 {
-	const void *v;
 	size_t len;
-	void *copy;
 
-	if (!r->cache_ok || (v = cache_get(r->w->cache, "Crate", 5, core_mono_ms(), &len)) == NULL ||
-	    (copy = arena_alloc(r->a, len)) == NULL)
-		return NULL;
-	memcpy(copy, v, len);
-	return copy;
+	return r->cache_ok ? cache_get_copy(r->w->cache, r->a, "Crate", 5, core_mono_ms(), &len) : NULL;
 }
 
 static void
@@ -731,11 +725,8 @@ session_from_cache(struct req *r, const char *key, size_t klen, const char *slug
 	if (rule != NULL && !rate_batched(rule))
 		return -1;
 	if ((aklen = answer_key(r, c.tenant_id, c.role, c.superadmin, akey, sizeof(akey))) == 0 ||
-	    (v = cache_get(r->w->cache, akey, aklen, now, &len)) == NULL ||
-	    (page = arena_alloc(r->a, len + 1)) == NULL)
+	    (page = cache_get_copy(r->w->cache, r->a, akey, aklen, now, &len)) == NULL)
 		return -1;
-	memcpy(page, v, len);
-	page[len] = '\0';
 	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", e.user_id);
 	r->who.csrf = e.csrf;
 	r->web_nav = e.nav;

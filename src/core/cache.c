@@ -1,5 +1,6 @@
 /* cache.c: a bounded per-process cache of read-mostly facts, dropped by tag (push invalidation) and by age. */
 #include "core/cache.h"
+#include "core/arena.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -287,4 +288,18 @@ void
 cache_stats(const struct cache *c, struct cache_stats *out)
 {
 	*out = c != NULL ? c->st : (struct cache_stats){ 0 };
+}
+
+void *
+cache_get_copy(struct cache *c, struct arena *a, const char *key, size_t klen, double now_ms,
+    size_t *len)
+{
+	const void *v = cache_get(c, key, klen, now_ms, len);
+	char *copy;
+
+	if (v == NULL || (copy = arena_alloc(a, *len + 1)) == NULL)
+		return NULL;
+	memcpy(copy, v, *len);
+	copy[*len] = '\0';
+	return copy;
 }

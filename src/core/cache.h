@@ -63,6 +63,15 @@ uint64_t cache_seq(const struct cache *c);
  */
 const void *cache_get(struct cache *c, const char *key, size_t klen, double now_ms, size_t *len);
 
+struct arena;
+/*
+ * cache_get, copied into the arena with a NUL byte after it (so the copy
+ * outlives later puts, and text can be used as a string); NULL when there
+ * is no live entry or no memory.
+ */
+void *cache_get_copy(struct cache *c, struct arena *a, const char *key, size_t klen, double now_ms,
+    size_t *len);
+
 /*
  * Store a copy of val under key (replacing any entry there), tagged with
  * tags[0..ntags), from a read that began at mark since and monotonic time

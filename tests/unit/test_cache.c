@@ -53,6 +53,31 @@ keys_exact(void **state)
 	cache_free(c);
 }
 
+/* A copy is the entry's bytes and a NUL, in the arena, and outlives a later put; a miss is NULL. */
+static void
+get_copy(void **state)
+{
+	struct cache *c = cache_new(64, 1 << 20, TTL, MAXAGE);
+	struct arena *a = arena_new(4096);
+	uint64_t t = tag("t:x");
+	char *copy;
+	size_t n = 0;
+
+	(void)state;
+	assert_true(cache_put(c, "K", 1, "abc", 3, &t, 1, cache_seq(c), 0));
+	copy = cache_get_copy(c, a, "K", 1, 1, &n);
+	assert_non_null(copy);
+	assert_int_equal(n, 3);
+	assert_string_equal(copy, "abc");
+	assert_true(cache_put(c, "K", 1, "xyz", 3, &t, 1, cache_seq(c), 2));
+	assert_string_equal(copy, "abc");
+	cache_invalidate(c, t);
+	assert_null(cache_get_copy(c, a, "K", 1, 3, &n));
+	assert_null(cache_get_copy(c, a, "other", 5, 3, &n));
+	arena_free(a);
+	cache_free(c);
+}
+
 /* A tag kills exactly the entries that carry it, at once. */
 static void
 tags_invalidate(void **state)
@@ -279,6 +304,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(keys_exact),
+		cmocka_unit_test(get_copy),
 		cmocka_unit_test(tags_invalidate),
 		cmocka_unit_test(age_bound),
 		cmocka_unit_test(clear_all),
