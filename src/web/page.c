@@ -164,6 +164,12 @@ emit_buf(void *ud, const char *s, size_t n)
 }
 
 int
+web_render_to(struct req *r, const char *name, struct json_object *ctx, struct buf *out)
+{
+	return tmpl_render(r->w->tmpl, name, ctx, emit_buf, out);
+}
+
+int
 web_render(struct req *r, int status, const char *name, struct json_object *ctx)
 {
 	return web_render_around(r, status, name, NULL, 0, NULL, ctx);

@@ -38,6 +38,8 @@ void web_defer_json(struct req *r, struct json_object *o);
 
 /* Render template name with ctx (taken and freed) as the response. */
 int web_render(struct req *r, int status, const char *name, struct json_object *ctx);
+/* Template name with ctx (not taken) appended to out: a fragment to keep. TMPL_OK or the error. */
+int web_render_to(struct req *r, const char *name, struct json_object *ctx, struct buf *out);
 
 /*
  * The same, followed by rawlen bytes of trusted markup raw (made by a

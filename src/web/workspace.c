@@ -285,12 +285,6 @@ month_add(struct req *r, const char *month, int delta)
 	return arena_printf(r->a, "%04d-%02d", y, m);
 }
 
-static int
-emit_buf(void *ud, const char *s, size_t n)
-{
-	return buf_append(ud, s, n) ? 0 : 1;
-}
-
 /*
  * The month's totals and charts (template billing_meters) from the billing
  * API's answer for the month, into frag: "YYYY-MM", a NUL, the markup. 0, or
@@ -371,7 +365,7 @@ billing_fragment(struct req *r, struct db_batch *pre, struct buf *frag)
 		json_object_array_add(list, o);
 	}
 	buf_append(frag, month, strlen(month) + 1);
-	st = tmpl_render(r->w->tmpl, "billing_meters", ctx, emit_buf, frag);
+	st = web_render_to(r, "billing_meters", ctx, frag);
 	json_object_put(ctx);
 	if (st != TMPL_OK || frag->oom) {
 		log_error(r->request_id, "template billing_meters: %s", st != TMPL_OK ? tmpl_strerror(st) : "out of memory");
