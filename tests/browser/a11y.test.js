@@ -146,3 +146,55 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
   if (report.length) console.log(`serious/critical axe violations:\n${report.join('\n')}`);
   assert.equal(bad, 0, `serious/critical axe violations:\n${report.join('\n')}`);
 }));
+
+// The billing page (its charts and totals now kept in the worker's cache) and
+// the overview, at a desktop and a phone width, in light and dark mode: no
+// serious or critical axe violation, nothing wider than the viewport, and
+// the page read twice (the second time from the cache) is the same page.
+test('14 billing and overview at 1280 and 390 px, light and dark: axe clean, no overflow, cached page identical', { timeout: 120000 }, h.withShot('14-billing-sizes', async (t, s) => {
+  const { tenant, owner } = await h.createTenant({ label: 'sizes', name: `Sizes Co ${h.RUN}` });
+  const tt = await h.tenantToken(owner, tenant);
+  await h.api('POST', '/api/v1/usage/events', {
+    token: tt,
+    body: { events: [
+      { meter: 'tokens', quantity: 730000, idempotency_key: `s1-${h.RUN}` },
+      { meter: 'api_calls', quantity: 420, idempotency_key: `s2-${h.RUN}` },
+      { meter: 'storage_mb', quantity: 80, idempotency_key: `s3-${h.RUN}` },
+    ] },
+  }, 202);
+  const problems = [];
+  for (const [width, height] of [[1280, 900], [390, 844]]) {
+    for (const colorScheme of ['light', 'dark']) {
+      const context = await h.newContext(browser, { viewport: { width, height }, colorScheme,
+        isMobile: width < 500, hasTouch: width < 500 });
+      try {
+        const page = await context.newPage();
+        s.page = page;
+        await h.signIn(page, owner);
+        for (const [name, url] of [['billing', `/w/${tenant.slug}/billing`], ['overview', `/w/${tenant.slug}`]]) {
+          const first = await page.goto(url);
+          assert.equal(first.status(), 200, `${name} at ${width} px ${colorScheme}`);
+          const main1 = await page.locator('main').innerHTML();
+          const again = await page.goto(url);
+          assert.equal(again.status(), 200);
+          const main2 = await page.locator('main').innerHTML();
+          // The flash and nothing else may differ; the request id is in the footer, not main.
+          if (main1 !== main2) problems.push(`${name} ${width}px ${colorScheme}: the second read differs`);
+          const m = await page.evaluate(() => ({
+            scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+            dark: matchMedia('(prefers-color-scheme: dark)').matches,
+          }));
+          if (m.scroll > m.inner) problems.push(`${name} ${width}px ${colorScheme}: scrollWidth ${m.scroll} > ${m.inner}`);
+          if (m.dark !== (colorScheme === 'dark')) problems.push(`${name}: prefers-color-scheme is not ${colorScheme}`);
+          const bad = h.seriousOnly(await h.runAxe(page));
+          if (bad.length) problems.push(`${name} ${width}px ${colorScheme}:\n${h.formatViolations(bad)}`);
+          await h.shot(page, `14-${name}-${width}-${colorScheme}`);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  }
+  s.page = null;
+  assert.deepEqual(problems, []);
+}));
