@@ -180,33 +180,6 @@ mismatch:
 	    "the tenant named by the path, token and X-Tenant-ID must agree");
 }
 
-static bool
-cap_needs_tenant(enum cap c)
-{
-	return auth_cap_min_role(c) != ROLE_NONE;
-}
-
-/*
- * Routes an API key may ever reach (its scopes are checked later): tenant
- * reads and billing, tenant writes, usage ingestion, and /me. Never
- * members, keys, sensitive settings, superadmin routes or the dashboard.
- */
-static bool
-key_route_ok(const struct route *rt)
-{
-	switch (rt->cap) {
-	case CAP_TENANT_READ:
-	case CAP_BILLING_READ:
-	case CAP_TENANT_WRITE:
-	case CAP_USAGE_WRITE:
-		return !(rt->flags & RF_TENANT_BODY);
-	case CAP_PRINCIPAL:
-		return (rt->flags & RF_TENANT_OPT) != 0;
-	default:
-		return false;
-	}
-}
-
 /* The rate-limit class a route's requests count in (SPEC §5); NULL: not limited here. */
 static const char *
 rate_class(const struct route *rt)
@@ -399,6 +372,181 @@ ctx_of_key(const struct req *r, const PGresult *k, const PGresult *t, struct aut
 	c->api_access = db_bool(t, 0, KT_API_ACCESS);
 	return true;
 }
+/* ---- The decision: a pure function of the facts ------------------------------ */
+
+static const struct auth_verdict ALLOW = { 0, NULL, NULL };
+
+static struct auth_verdict
+verdict(int status, const char *code, const char *message)
+{
+	return (struct auth_verdict){ status, code, message };
+}
+
+static bool
+cap_needs_tenant(enum cap c)
+{
+	return auth_cap_min_role(c) != ROLE_NONE;
+}
+
+/*
+ * Routes an API key may ever reach (its scopes are checked later): tenant
+ * reads and billing, tenant writes, usage ingestion, and /me. Never
+ * members, keys, sensitive settings, superadmin routes or the dashboard.
+ */
+static bool
+key_route_ok(enum cap cap, unsigned flags)
+{
+	switch (cap) {
+	case CAP_TENANT_READ:
+	case CAP_BILLING_READ:
+	case CAP_TENANT_WRITE:
+	case CAP_USAGE_WRITE:
+		return !(flags & RF_TENANT_BODY);
+	case CAP_PRINCIPAL:
+		return (flags & RF_TENANT_OPT) != 0;
+	default:
+		return false;
+	}
+}
+
+struct auth_verdict
+auth_decide_route(const struct auth_facts *f)
+{
+	if (f->cred == CRED_NONE)
+		return f->cap == CAP_PUBLIC ? ALLOW : verdict(401, "unauthenticated", "authentication required");
+	/* A page knows only the session cookie, and the API never does (read_credentials). */
+	if (((f->flags & RF_HTML) != 0) != (f->cred == CRED_SESSION))
+		return verdict(401, "unauthenticated", "authentication required");
+	if ((f->flags & RF_IDENTITY) && f->cred != CRED_IDENTITY)
+		return verdict(401, "unauthenticated", f->cred == CRED_API_KEY ?
+		    "this route needs an identity token, not an API key" :
+		    "this route needs an identity token, not a tenant-scoped one");
+	if (f->cred == CRED_API_KEY && !key_route_ok(f->cap, f->flags))
+		return verdict(403, "permission_denied",
+		    "API keys cannot do this (members, API keys, sensitive settings and operator routes need a user)");
+	if (cap_needs_tenant(f->cap) && !f->tenant_named && f->cred != CRED_API_KEY)
+		return verdict(400, "tenant_context_required",
+		    "name a tenant: a tenant-scoped token, the path, or X-Tenant-ID");
+	return ALLOW;
+}
+
+/* Is a tenant in context once the caller is let in? A key's own; a user's when named. */
+static bool
+tenant_present(const struct auth_facts *f)
+{
+	return f->cred == CRED_API_KEY || f->tenant_named;
+}
+
+bool
+auth_facts_allow(const struct auth_facts *f, enum cap c)
+{
+	if (f->cred == CRED_API_KEY) {
+		/* A key acts by its scopes, in its own tenant only; never as a role. */
+		bool get = (f->method & (HTTP_GET | HTTP_HEAD)) != 0;
+
+		switch (c) {
+		case CAP_PRINCIPAL:    return true;
+		case CAP_TENANT_READ:
+		case CAP_BILLING_READ: return get && (f->scopes & SCOPE_READ);
+		case CAP_TENANT_WRITE: return !get && (f->scopes & SCOPE_WRITE);
+		case CAP_USAGE_WRITE:  return !get && (f->scopes & SCOPE_USAGE);
+		default:               return false;
+		}
+	}
+	switch (c) {
+	case CAP_PUBLIC:
+		return true;
+	case CAP_PRINCIPAL:
+		return f->cred != CRED_NONE;
+	case CAP_SUPERADMIN:
+		return f->superadmin;
+	default:
+		return f->superadmin || (tenant_present(f) && f->role >= auth_cap_min_role(c));
+	}
+}
+
+/*
+ * The API key half: the key is known, neither revoked nor expired, its
+ * tenant exists, agrees with the tenant the request names (id or slug)
+ * and allows API access.
+ */
+static struct auth_verdict
+decide_key(const struct auth_facts *f)
+{
+	if (!f->known)
+		return verdict(401, "unauthenticated", "the API key is not valid");
+	if (f->revoked)
+		return verdict(401, "unauthenticated", "the API key has been revoked");
+	if (f->expired)
+		return verdict(401, "unauthenticated", "the API key has expired");
+	if (!f->tenant_found)
+		return verdict(401, "unauthenticated", "the API key is not valid");
+	if (f->other_tenant)
+		return verdict(403, "tenant_mismatch", "this API key belongs to another tenant");
+	if (!f->api_access)
+		return verdict(403, "feature_not_available",
+		    "API access is not enabled for this workspace (plan or features.api_access_enabled)");
+	return ALLOW;
+}
+
+/* The user half: the user exists and, when a tenant is named, may act there. */
+static struct auth_verdict
+decide_user(const struct auth_facts *f)
+{
+	if (!f->known)
+		return verdict(401, "unauthenticated", "the token's user no longer exists");
+	if (f->tenant_named && (!f->tenant_found || (f->role == ROLE_NONE && !f->superadmin))) {
+		/*
+		 * A non-member cannot tell a tenant that does not exist from
+		 * one that is not theirs: both are 403. Only a superadmin, who
+		 * may see every tenant, learns 404.
+		 */
+		if (f->superadmin)
+			return verdict(404, "tenant_not_found", "no such tenant");
+		return verdict(403, "permission_denied", "you are not a member of this tenant");
+	}
+	return ALLOW;
+}
+
+struct auth_verdict
+auth_decide(const struct auth_facts *f)
+{
+	struct auth_verdict v = auth_decide_route(f);
+	enum role need;
+
+	if (v.status != 0 || f->cred == CRED_NONE)
+		return v;
+	if ((v = f->cred == CRED_API_KEY ? decide_key(f) : decide_user(f)).status != 0)
+		return v;
+	/* The capability. */
+	if (!auth_facts_allow(f, f->cap)) {
+		if (f->cred == CRED_API_KEY)
+			return verdict(403, "permission_denied", "this API key's scopes do not allow this");
+		if (f->cap == CAP_SUPERADMIN)
+			return verdict(403, "permission_denied", "this needs a superadmin");
+		need = auth_cap_min_role(f->cap);
+		return verdict(403, "permission_denied",
+		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
+	}
+	/*
+	 * Operator routes (billing) read the path as "which tenant", not as
+	 * "act in this tenant": a member must also carry that tenant as their
+	 * context, so an identity token alone means superadmin is required.
+	 */
+	if ((f->flags & RF_EXPLICIT_CTX) && !f->superadmin && f->cred == CRED_IDENTITY && !f->x_tenant)
+		return verdict(403, "permission_denied",
+		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
+	/* A suspended workspace is read-only billing for its members, nothing else. */
+	if (tenant_present(f) && !f->superadmin && !(f->flags & RF_SUSPENDED_OK) && f->suspended)
+		return verdict(403, "tenant_suspended", "this workspace is suspended");
+	return ALLOW;
+}
+
+static int
+refuse(struct req *r, struct auth_verdict v)
+{
+	return http_error(r, v.status, v.code, v.message);
+}
 
 static void
 tenant_set(struct req *r, const struct auth_ctx *c, enum role role)
@@ -422,91 +570,74 @@ epoch_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What the request alone tells: the credential, the route, the tenant it names. */
+static void
+request_facts(const struct req *r, bool named, struct auth_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->cred = r->who.cred;
+	f->cap = r->route->cap;
+	f->flags = r->route->flags;
+	f->method = r->method;
+	f->tenant_named = named;
+	f->x_tenant = r->x_tenant_id != NULL;
+}
+
+static bool
+is_suspended(const char *status)
+{
+	return status != NULL && strcmp(status, "suspended") == 0;
+}
+
 /*
- * The API key half of authorisation: the key is neither revoked nor
- * expired (as the database said, and at this instant by its dates: a
- * rotation's grace ends on time in a cached context too), its tenant
- * exists, allows API access and agrees with the tenant the request names
- * (id or slug). 0, or the error sent.
+ * Decide on context c (from the database or the cache, the same either
+ * way; key_known: an API key's context is the stored key's) for the tenant the request names (tid or slug; named: any), and
+ * let r->who and r->tenant take what it establishes. A key's dates are
+ * checked at this instant, not only as the database saw them when the
+ * context was read: a rotation's grace ends on time in a cached context
+ * too. 0, or the error sent.
  */
 static int
-adopt_key(struct req *r, const struct auth_ctx *c, const char *tid, const char *slug)
+adopt(struct req *r, const struct auth_ctx *c, bool key_known, const char *tid, const char *slug,
+    bool named)
 {
-	double now = epoch_now();
+	struct auth_facts f;
+	struct auth_verdict v;
 
-	if (c->revoked || (c->revoked_at > 0 && c->revoked_at <= now))
-		return unauth(r, "the API key has been revoked");
-	if (c->expired || (c->expires_at > 0 && c->expires_at <= now))
-		return unauth(r, "the API key has expired");
-	if (!c->tenant_found)
-		return unauth(r, "the API key is not valid");
-	r->who.key_id = c->key_id;
-	r->who.key_name = c->key_name;
-	r->who.scopes = c->scopes;
-	if ((tid != NULL && strcmp(tid, c->tenant_id) != 0) ||
-	    (slug != NULL && (c->slug == NULL || strcmp(slug, c->slug) != 0)))
-		return http_error(r, 403, "tenant_mismatch", "this API key belongs to another tenant");
-	if (!c->api_access)
-		return http_error(r, 403, "feature_not_available",
-		    "API access is not enabled for this workspace (plan or features.api_access_enabled)");
-	tenant_set(r, c, ROLE_NONE);
-	return 0;
-}
+	request_facts(r, named, &f);
+	f.known = c->key ? key_known : c->user_found;
+	f.superadmin = !c->key && c->superadmin;
+	f.tenant_found = c->tenant_found;
+	f.role = c->key ? ROLE_NONE : c->role;
+	f.suspended = is_suspended(c->status);
+	if (c->key) {
+		double now = epoch_now();
 
-/* The user half: the user exists and, when a tenant is named, may act there. */
-static int
-adopt_user(struct req *r, const struct auth_ctx *c, bool named)
-{
-	if (!c->user_found)
-		return unauth(r, "the token's user no longer exists");
-	r->who.superadmin = c->superadmin;
-	r->who.email = c->email;
-	r->who.name = c->name;
-	if (!named)
-		return 0;
-	if (!c->tenant_found || (!c->member && !c->superadmin)) {
-		/*
-		 * A non-member cannot tell a tenant that does not exist from
-		 * one that is not theirs: both are 403. Only a superadmin, who
-		 * may see every tenant, learns 404.
-		 */
-		if (c->superadmin)
-			return http_error(r, 404, "tenant_not_found", "no such tenant");
-		return http_error(r, 403, "permission_denied", "you are not a member of this tenant");
+		f.scopes = c->scopes;
+		f.revoked = c->revoked || (c->revoked_at > 0 && c->revoked_at <= now);
+		f.expired = c->expired || (c->expires_at > 0 && c->expires_at <= now);
+		f.other_tenant = (tid != NULL && strcmp(tid, c->tenant_id) != 0) ||
+		    (slug != NULL && (c->slug == NULL || strcmp(slug, c->slug) != 0));
+		f.api_access = c->api_access;
 	}
-	tenant_set(r, c, c->role);
-	return 0;
-}
-
-/* Capability, operator routes' explicit context, a suspended workspace. 0 or the error sent. */
-static int
-decide(struct req *r)
-{
-	const struct route *rt = r->route;
-	enum role need;
-
-	if (!auth_allows(r, rt->cap)) {
-		if (r->who.cred == CRED_API_KEY)
-			return http_error(r, 403, "permission_denied", "this API key's scopes do not allow this");
-		if (rt->cap == CAP_SUPERADMIN)
-			return http_error(r, 403, "permission_denied", "this needs a superadmin");
-		need = auth_cap_min_role(rt->cap);
-		return http_error(r, 403, "permission_denied",
-		    need >= ROLE_ADMIN ? "this needs the admin or owner role" : "you may not do this");
+	v = auth_decide(&f);
+	if (c->key) {
+		if (v.status == 0 || v.code == NULL || strcmp(v.code, "unauthenticated") != 0) {
+			r->who.key_id = c->key_id;
+			r->who.key_name = c->key_name;
+			r->who.scopes = c->scopes;
+		}
+	} else if (c->user_found) {
+		r->who.superadmin = c->superadmin;
+		r->who.email = c->email;
+		r->who.name = c->name;
 	}
-	/*
-	 * Operator routes (billing) read the path as "which tenant", not as
-	 * "act in this tenant": a member must also carry that tenant as their
-	 * context, so an identity token alone means superadmin is required.
-	 */
-	if ((rt->flags & RF_EXPLICIT_CTX) && !r->who.superadmin && r->who.cred == CRED_IDENTITY &&
-	    r->x_tenant_id == NULL)
-		return http_error(r, 403, "permission_denied",
-		    "this needs a superadmin, or a tenant-scoped token or X-Tenant-ID for this tenant");
-	/* A suspended workspace is read-only billing for its members, nothing else. */
-	if (r->tenant.present && !r->who.superadmin && !(rt->flags & RF_SUSPENDED_OK) &&
-	    r->tenant.status != NULL && strcmp(r->tenant.status, "suspended") == 0)
-		return http_error(r, 403, "tenant_suspended", "this workspace is suspended");
+	if (v.status != 0)
+		return refuse(r, v);
+	if (c->key)
+		tenant_set(r, c, ROLE_NONE);
+	else if (named)
+		tenant_set(r, c, c->role);
 	return 0;
 }
 
@@ -638,9 +769,7 @@ from_cache(struct req *r, const char *ckey, size_t cklen, const char *tid, const
 	if ((aklen = answer_key(r, c.tenant_id, c.key ? ROLE_NONE : c.role, !c.key && c.superadmin,
 	    akey, sizeof(akey))) == 0 || (v = cache_get(r->w->cache, akey, aklen, core_mono_ms(), &len)) == NULL)
 		return -1;
-	if ((st = c.key ? adopt_key(r, &c, tid, slug) : adopt_user(r, &c, true)) != 0)
-		return st;
-	if ((st = decide(r)) != 0)
+	if ((st = adopt(r, &c, true, tid, slug, true)) != 0)
 		return st;
 	if (rule != NULL && (st = rate_local(r, rule)) != 0)
 		return st;
@@ -730,7 +859,7 @@ session_from_cache(struct req *r, const char *key, size_t klen, const char *slug
 	snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", e.user_id);
 	r->who.csrf = e.csrf;
 	r->web_nav = e.nav;
-	if ((st = adopt_user(r, &c, true)) != 0 || (st = decide(r)) != 0)
+	if ((st = adopt(r, &c, true, NULL, slug, true)) != 0)
 		return st;
 	if (rule != NULL && (st = rate_local(r, rule)) != 0)
 		return st;
@@ -762,134 +891,177 @@ auth_cache_store_page(struct req *r, const void *v, size_t len)
 
 /* ---- The one authorisation function ------------------------------------------ */
 
-int
-auth_authorize(struct req *r, struct db_batch *b)
+/* What one authorisation carries from phase to phase. */
+struct authz {
+	const char *tid, *slug;   /* the tenant the request names (id or slug), if any */
+	bool        named;        /* ... and whether it names one at all */
+	bool        anonymous;    /* a public route without a credential: no context */
+	const char *cls;          /* the rate-limit class counted here, or NULL */
+	char        ckey[AUTH_CTX_KEY_MAX], skey[AUTH_CTX_KEY_MAX];   /* cache keys: bearer, session */
+	size_t      cklen, sklen;
+	/* Indexes in the batch, -1: not queued. */
+	int         take, nav, touch, facts, catq, ruleq;
+	const struct rate_catalog *cat;   /* the cached rules, when no rule is read */
+};
+
+/*
+ * Phase 1, the credential: read it (401 for one that is present but
+ * unusable) and let the route and the credential's kind decide what they
+ * alone decide. 0 to go on (z->anonymous: with no context at all), or the
+ * error sent.
+ */
+static int
+phase_credential(struct req *r, struct authz *z)
 {
 	const struct route *rt = r->route;
-	const char *tid = NULL, *slug = NULL, *cls = NULL;
-	struct rate_rule one = { .tier = "" };
-	char ckey[AUTH_CTX_KEY_MAX], skey[AUTH_CTX_KEY_MAX];
-	const PGresult *res;
-	size_t cklen = 0, sklen = 0;
-	struct auth_ctx c;
-	enum db_status ds;
-	int st, take = -1, nav = -1, touch = -1, facts = -1, catq = -1, ruleq = -1;
-	const struct rate_catalog *cat = NULL;   /* the cached rules, when no rule is read */
+	struct auth_facts f;
+	struct auth_verdict v;
+	int st;
 
-	memset(b, 0, sizeof(*b));
-	b->begin = (rt->flags & RF_TX) != 0;
-	b->retry = !b->begin;
-	memset(&r->who, 0, sizeof(r->who));
-	memset(&r->tenant, 0, sizeof(r->tenant));
-
-	if (rt->cap == CAP_PUBLIC && !(rt->flags & RF_OPT_AUTH))
-		goto run;   /* credentials are not even read: login works with a stale header */
-
+	if (rt->cap == CAP_PUBLIC && !(rt->flags & RF_OPT_AUTH)) {
+		z->anonymous = true;   /* credentials are not even read: login works with a stale header */
+		return 0;
+	}
 	if ((st = read_credentials(r)) != 0)
 		return st;
-	if (r->who.cred == CRED_NONE && rt->cap == CAP_PUBLIC)
-		goto run;   /* RF_OPT_AUTH without a credential: anonymous */
-	if (r->who.cred == CRED_NONE)
-		return unauth(r, "authentication required");
-	if ((rt->flags & RF_IDENTITY) && r->who.cred != CRED_IDENTITY)
-		return unauth(r, r->who.cred == CRED_API_KEY ? "this route needs an identity token, not an API key"
-		    : "this route needs an identity token, not a tenant-scoped one");
-	if (r->who.cred == CRED_API_KEY && !key_route_ok(rt))
-		return http_error(r, 403, "permission_denied",
-		    "API keys cannot do this (members, API keys, sensitive settings and operator routes need a user)");
-	if ((st = tenant_candidates(r, &tid, &slug)) != 0)
+	request_facts(r, true, &f);   /* the tenant is not asked yet: phase 2 */
+	if ((v = auth_decide_route(&f)).status != 0)
+		return refuse(r, v);
+	z->anonymous = r->who.cred == CRED_NONE;   /* RF_OPT_AUTH without a credential */
+	return 0;
+}
+
+/* Phase 2, the tenant the request names: every place that names one agrees, or 400/403. */
+static int
+phase_tenant(struct req *r, struct authz *z)
+{
+	const struct route *rt = r->route;
+	struct auth_facts f;
+	struct auth_verdict v;
+	int st;
+
+	if ((st = tenant_candidates(r, &z->tid, &z->slug)) != 0)
 		return st;
-	if (cap_needs_tenant(rt->cap) && tid == NULL && slug == NULL && r->who.cred != CRED_API_KEY)
-		return http_error(r, 400, "tenant_context_required",
-		    "name a tenant: a tenant-scoped token, the path, or X-Tenant-ID");
+	request_facts(r, z->tid != NULL || z->slug != NULL, &f);
+	if ((v = auth_decide_route(&f)).status != 0)
+		return refuse(r, v);
 	if (!cap_needs_tenant(rt->cap) && !(rt->flags & (RF_TENANT_OPT | RF_TENANT_BODY)))
-		tid = slug = NULL;
+		z->tid = z->slug = NULL;
+	z->named = z->tid != NULL || z->slug != NULL;
+	return 0;
+}
 
-	/*
-	 * A cacheable read may be answered without the database (SPEC §2):
-	 * only GETs (writes are always decided on the database's state, in
-	 * their transaction), only bearer credentials, only while listening.
-	 */
-	if ((rt->flags & RF_CACHE) && r->who.cred != CRED_SESSION) {
+/*
+ * Phase 3, the cache (SPEC §2): a cacheable read may be answered without
+ * the database -- only GETs (writes are always decided on the database's
+ * state, in their transaction), only while listening. -1: not answered
+ * here; else what authorisation returns.
+ */
+static int
+phase_cache(struct req *r, struct authz *z)
+{
+	const struct route *rt = r->route;
+	int st;
+
+	if (!(rt->flags & RF_CACHE))
+		return -1;
+	if (r->who.cred != CRED_SESSION) {
 		r->cache_use = r->cache_ok ? "miss" : "off";
-		if (r->cache_ok && (cklen = auth_ctx_key(ckey, &r->who, tid, slug)) > 0 &&
-		    (st = from_cache(r, ckey, cklen, tid, slug)) >= 0)
+		if (r->cache_ok && (z->cklen = auth_ctx_key(z->ckey, &r->who, z->tid, z->slug)) > 0 &&
+		    (st = from_cache(r, z->ckey, z->cklen, z->tid, z->slug)) >= 0)
+			return st;
+	} else if (r->method & (HTTP_GET | HTTP_HEAD)) {
+		/* A cacheable page, read (never written) with a session: the same rule. */
+		r->cache_use = r->cache_ok ? "miss" : "off";
+		if (r->cache_ok && (z->sklen = session_key(r, z->slug, z->skey, sizeof(z->skey))) > 0 &&
+		    (st = session_from_cache(r, z->skey, z->sklen, z->slug)) >= 0)
 			return st;
 	}
-	/* A cacheable page, read (never written) with a session: the same rule. */
-	if ((rt->flags & RF_CACHE) && r->who.cred == CRED_SESSION && (r->method & (HTTP_GET | HTTP_HEAD))) {
-		r->cache_use = r->cache_ok ? "miss" : "off";
-		if (r->cache_ok && (sklen = session_key(r, slug, skey, sizeof(skey))) > 0 &&
-		    (st = session_from_cache(r, skey, sklen, slug)) >= 0)
-			return st;
-	}
+	return -1;
+}
 
-	if (r->who.cred == CRED_API_KEY) {
-		/* The key names its own tenant; tid and slug, if any, must agree (checked after). */
-		db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
-		db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
-		db_add(b, ST_CTX_KEY_TENANT, 0);
-	} else {
-		if (r->who.cred == CRED_SESSION)
-			db_add(b, ST_CTX_SESSION, 1, r->who.session_hash);
-		else
-			db_add(b, ST_CTX_USER, 1, r->who.user_id);
-		if (slug != NULL)
-			db_add(b, ST_CTX_TENANT_SLUG, 1, slug);
-		else
-			db_add(b, ST_CTX_TENANT_ID, 1, tid);
+/*
+ * Phase 4, the batch: the context's statements (b->pre marks where the
+ * route's prefetch begins), the prefetch, the credential's keep-alive and,
+ * last so a write's count rolls back with a failed write, the rate count
+ * or what deciding it needs. 0, or the error sent.
+ */
+static int
+phase_queue(struct req *r, struct db_batch *b, struct authz *z)
+{
+	const struct route *rt = r->route;
+	int st;
+
+	if (!z->anonymous) {
+		if (r->who.cred == CRED_API_KEY) {
+			/* The key names its own tenant; tid and slug, if any, must agree (checked after). */
+			db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
+			db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
+			db_add(b, ST_CTX_KEY_TENANT, 0);
+		} else {
+			if (r->who.cred == CRED_SESSION)
+				db_add(b, ST_CTX_SESSION, 1, r->who.session_hash);
+			else
+				db_add(b, ST_CTX_USER, 1, r->who.user_id);
+			if (z->slug != NULL)
+				db_add(b, ST_CTX_TENANT_SLUG, 1, z->slug);
+			else
+				db_add(b, ST_CTX_TENANT_ID, 1, z->tid);
+		}
 	}
-run:
+	b->pre = b->n;
 	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0)
 		return st;
-	/*
-	 * Last in the batch, so a write's count rolls back with a failed
-	 * write. A read class needs the tiers' rules, unless they are cached.
-	 */
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
 	if (r->who.cred == CRED_SESSION) {
-		touch = db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
-		nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
-		if (sklen > 0)
-			facts = db_add(b, ST_SESSION_FACTS, 1, r->who.session_hash);
+		z->touch = db_add(b, ST_SESSION_TOUCH, 1, r->who.session_hash);
+		z->nav = db_add(b, ST_WEB_NAV, 0);   /* the header's workspace switcher */
+		if (z->sklen > 0)
+			z->facts = db_add(b, ST_SESSION_FACTS, 1, r->who.session_hash);
 	}
-	if (r->who.cred != CRED_NONE && (tid != NULL || slug != NULL || r->who.cred == CRED_API_KEY) &&
-	    (cls = rate_class(rt)) != NULL) {
-		/*
-		 * A read class is decided after the batch, on the tier's rule
-		 * and the window's count read in this batch: batched, or an
-		 * exact count in a second round trip (a small limit: little
-		 * traffic). The rules of every tier are read too when the cache
-		 * lacks them, for the requests it will answer.
-		 */
-		if (!rate_read_class(cls)) {
-			if ((take = rate_queue(r, b, cls, false)) < 0)
-				return http_error_default(r, 500);
-		} else if (tid != NULL && (cat = catalog_cached(r)) != NULL &&
-		    rate_known(r->w->rate, tid, cls, (long long)time(NULL))) {
-			/* This worker counts the window already: the tier's rule comes from the cache. */
-		} else if ((ruleq = db_add(b, ST_RATE_RULE, 2, cls,
-		    arena_printf(r->a, "%lld", (long long)time(NULL)))) < 0 ||
-		    (r->cache_ok && catalog_cached(r) == NULL && (catq = db_add(b, ST_RATE_CATALOG, 0)) < 0)) {
-			return http_error_default(r, 500);
-		}
-	}
-	if (b->n == 0 && !b->begin)
+	if (r->who.cred == CRED_NONE || (!z->named && r->who.cred != CRED_API_KEY) ||
+	    (z->cls = rate_class(rt)) == NULL)
 		return 0;
-	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
-		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
-	if (r->who.cred == CRED_NONE)
-		return 0;   /* public route, anonymous caller */
-	if (catq >= 0)
-		catalog_read(r, b->q[catq].res);
+	/*
+	 * A read class is decided after the batch, on the tier's rule and the
+	 * window's count read in this batch: batched, or an exact count in a
+	 * second round trip (a small limit: little traffic). The rules of
+	 * every tier are read too when the cache lacks them, for the requests
+	 * it will answer.
+	 */
+	if (!rate_read_class(z->cls)) {
+		if ((z->take = rate_queue(r, b, z->cls, false)) < 0)
+			return http_error_default(r, 500);
+	} else if (z->tid != NULL && (z->cat = catalog_cached(r)) != NULL &&
+	    rate_known(r->w->rate, z->tid, z->cls, (long long)time(NULL))) {
+		/* This worker counts the window already: the tier's rule comes from the cache. */
+	} else if ((z->ruleq = db_add(b, ST_RATE_RULE, 2, z->cls,
+	    arena_printf(r->a, "%lld", (long long)time(NULL)))) < 0 ||
+	    (r->cache_ok && catalog_cached(r) == NULL && (z->catq = db_add(b, ST_RATE_CATALOG, 0)) < 0)) {
+		return http_error_default(r, 500);
+	}
+	return 0;
+}
 
+/*
+ * Phase 6, adoption: the context the database returned, kept in the cache
+ * for the next requests, decided on (adopt). 0, or the error sent.
+ */
+static int
+phase_adopt(struct req *r, struct db_batch *b, struct authz *z)
+{
+	struct auth_ctx c;
+	int st;
+
+	if (z->catq >= 0)
+		catalog_read(r, b->q[z->catq].res);
 	if (r->who.cred == CRED_API_KEY) {
-		if (!ctx_of_key(r, b->q[1].res, b->q[2].res, &c)) {
+		bool known = ctx_of_key(r, b->q[1].res, b->q[2].res, &c);
+
+		if (!known)
 			log_info(r->request_id, "API key refused: unknown");
-			return unauth(r, "the API key is not valid");
-		}
-		st = adopt_key(r, &c, tid, slug);
+		st = adopt(r, &c, known, z->tid, z->slug, true);
 	} else {
 		if (r->who.cred == CRED_SESSION) {
 			/*
@@ -898,26 +1070,40 @@ run:
 			 * workspace of the user allows now (a limit tightened
 			 * since the last request).
 			 */
-			if (db_rows(b->q[0].res) != 1 || touch < 0 || !db_bool(b->q[touch].res, 0, 0))
+			if (db_rows(b->q[0].res) != 1 || z->touch < 0 || !db_bool(b->q[z->touch].res, 0, 0))
 				return unauth(r, "your session has ended; sign in again");
 			snprintf(r->who.user_id, sizeof(r->who.user_id), "%s", db_val(b->q[0].res, 0, 2));
 			r->who.csrf = db_val(b->q[0].res, 0, 3);
-			if (nav >= 0)
-				r->web_nav = db_val(b->q[nav].res, 0, 0);
+			if (z->nav >= 0)
+				r->web_nav = db_val(b->q[z->nav].res, 0, 0);
 		}
 		ctx_of_user(b->q[1].res, &c);
-		st = adopt_user(r, &c, tid != NULL || slug != NULL);
-		if (facts >= 0 && st == 0)
-			session_store(r, skey, sklen, &c, b->q[facts].res);
+		st = adopt(r, &c, true, z->tid, z->slug, z->named);
+		if (z->facts >= 0 && st == 0)
+			session_store(r, z->skey, z->sklen, &c, b->q[z->facts].res);
 	}
-	if (cklen > 0)
-		ctx_store(r, ckey, cklen, &c, tid != NULL || slug != NULL);
-	if (st != 0 || (st = decide(r)) != 0)
-		return st;
-	if (take >= 0)
-		return rate_verdict(r, b->q[take].res, cls);
-	if (cat != NULL && ruleq < 0) {
-		const struct rate_rule *rule = r->tenant.present ? rate_catalog_find(cat, r->tenant.tier, cls) : NULL;
+	if (z->cklen > 0)
+		ctx_store(r, z->ckey, z->cklen, &c, z->named);
+	return st;
+}
+
+/*
+ * Phase 7, the rate limit of the class counted here: exact (the count
+ * read in the batch), batched by this worker under the rule read in the
+ * batch or kept in the cache, or exact in a second round trip. 0, 429 or
+ * 503 (the error sent).
+ */
+static int
+phase_rate(struct req *r, struct db_batch *b, struct authz *z)
+{
+	struct rate_rule one = { .tier = "" };
+	const PGresult *res;
+	enum db_status ds;
+
+	if (z->take >= 0)
+		return rate_verdict(r, b->q[z->take].res, z->cls);
+	if (z->cat != NULL && z->ruleq < 0) {
+		const struct rate_rule *rule = r->tenant.present ? rate_catalog_find(z->cat, r->tenant.tier, z->cls) : NULL;
 
 		if (rule == NULL)
 			return 0;   /* not limited */
@@ -926,10 +1112,10 @@ run:
 			return rate_local(r, &one);
 		goto exact;
 	}
-	if (ruleq < 0 || !r->tenant.present || db_rows(b->q[ruleq].res) != 1)
+	if (z->ruleq < 0 || !r->tenant.present || db_rows(b->q[z->ruleq].res) != 1)
 		return 0;   /* not limited */
-	res = b->q[ruleq].res;
-	snprintf(one.cls, sizeof(one.cls), "%s", cls);
+	res = b->q[z->ruleq].res;
+	snprintf(one.cls, sizeof(one.cls), "%s", z->cls);
 	one.limit = db_i64(res, 0, 0);
 	one.secs = db_i64(res, 0, 1);
 	if (rate_batched(&one)) {
@@ -940,44 +1126,62 @@ exact:
 	/* An exact read count: its own round trip, in the same context. */
 	{
 		struct db_batch again = { .retry = true };
+		int take;
 
 		auth_ctx_again(r, &again);
-		if ((take = rate_queue(r, &again, cls, false)) < 0)
+		if ((take = rate_queue(r, &again, z->cls, false)) < 0)
 			return http_error_default(r, 500);
 		if ((ds = db_exec(r->w->db, r->a, &again, r->request_id)) != DB_OK)
 			return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
-		return rate_verdict(r, again.q[take].res, cls);
+		return rate_verdict(r, again.q[take].res, z->cls);
 	}
+}
+
+int
+auth_authorize(struct req *r, struct db_batch *b)
+{
+	struct authz z = { .take = -1, .nav = -1, .touch = -1, .facts = -1, .catq = -1, .ruleq = -1 };
+	enum db_status ds;
+	int st;
+
+	memset(b, 0, sizeof(*b));
+	b->begin = (r->route->flags & RF_TX) != 0;
+	b->retry = !b->begin;
+	memset(&r->who, 0, sizeof(r->who));
+	memset(&r->tenant, 0, sizeof(r->tenant));
+
+	if ((st = phase_credential(r, &z)) != 0 ||
+	    (!z.anonymous && (st = phase_tenant(r, &z)) != 0))
+		return st;
+	if (!z.anonymous && (st = phase_cache(r, &z)) >= 0)
+		return st;
+	if ((st = phase_queue(r, b, &z)) != 0)
+		return st;
+	/* Phase 5, one round trip. */
+	if (b->n == 0 && !b->begin)
+		return 0;
+	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
+		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
+	if (z.anonymous)
+		return 0;   /* a public route, an anonymous caller */
+	if ((st = phase_adopt(r, b, &z)) != 0)
+		return st;
+	return phase_rate(r, b, &z);
 }
 
 
 bool
 auth_allows(const struct req *r, enum cap c)
 {
-	if (r->who.cred == CRED_API_KEY) {
-		/* A key acts by its scopes, in its own tenant only; never as a role. */
-		bool get = (r->method & (HTTP_GET | HTTP_HEAD)) != 0;
+	struct auth_facts f;
 
-		switch (c) {
-		case CAP_PRINCIPAL:    return true;
-		case CAP_TENANT_READ:
-		case CAP_BILLING_READ: return get && (r->who.scopes & SCOPE_READ);
-		case CAP_TENANT_WRITE: return !get && (r->who.scopes & SCOPE_WRITE);
-		case CAP_USAGE_WRITE:  return !get && (r->who.scopes & SCOPE_USAGE);
-		default:               return false;
-		}
-	}
-	switch (c) {
-	case CAP_PUBLIC:
-		return true;
-	case CAP_PRINCIPAL:
-		return r->who.cred != CRED_NONE;
-	case CAP_SUPERADMIN:
-		return r->who.superadmin;
-	default:
-		return r->who.superadmin ||
-		    (r->tenant.present && r->tenant.role >= auth_cap_min_role(c));
-	}
+	request_facts(r, r->tenant.present, &f);
+	f.known = true;
+	f.superadmin = r->who.superadmin;
+	f.tenant_found = r->tenant.present;
+	f.role = r->tenant.role;
+	f.scopes = r->who.scopes;
+	return auth_facts_allow(&f, c);
 }
 
 void
@@ -987,23 +1191,18 @@ auth_ctx_again(const struct req *r, struct db_batch *b)
 		db_add(b, ST_CTX_KEY_HASH, 1, r->who.key_hash);
 		db_add(b, ST_CTX_KEY, 1, r->who.key_hash);
 		db_add(b, ST_CTX_KEY_TENANT, 0);
-		return;
+	} else {
+		db_add(b, ST_CTX_USER, 1, r->who.user_id);
+		db_add(b, ST_CTX_TENANT_ID, 1, r->tenant.present ? r->tenant.id : NULL);
 	}
-	db_add(b, ST_CTX_USER, 1, r->who.user_id);
-	db_add(b, ST_CTX_TENANT_ID, 1, r->tenant.present ? r->tenant.id : NULL);
+	b->pre = b->n;
 }
 
 const PGresult *
 auth_pre(const struct db_batch *b, int i)
 {
-	/* With a principal, the batch starts with the authorisation context. */
-	int base = 0;
-
-	if (b->n > 1 && (b->q[0].st == ST_CTX_USER || b->q[0].st == ST_CTX_SESSION))
-		base = 2;
-	else if (b->n > 2 && b->q[0].st == ST_CTX_KEY_HASH)
-		base = 3;
-	return (base + i < b->n) ? b->q[base + i].res : NULL;
+	/* The batch records where the authorisation context ends (b->pre). */
+	return (b->pre + i < b->n) ? b->q[b->pre + i].res : NULL;
 }
 
 struct rate_window

@@ -46,9 +46,55 @@ void auth_cache_store(struct req *r, int status);
 void auth_cache_store_page(struct req *r, const void *v, size_t len);
 
 /*
+ * The decision itself, a pure function of what is known about a request:
+ * auth_authorize gathers these facts (from the credential, the route, the
+ * tenant the request names and the context the database or the cache
+ * holds) and does what the verdict says; nothing else decides. The unit
+ * test tests/unit/test_authz_decide.c holds the table.
+ */
+struct auth_facts {
+	/* The request, known before any database read. */
+	enum cred cred;
+	enum cap  cap;            /* the route's capability */
+	unsigned  flags;          /* the route's RF_* flags */
+	unsigned  method;         /* the request's HTTP_* */
+	bool      tenant_named;   /* path, token claim, X-Tenant-ID or body names a tenant */
+	bool      x_tenant;       /* X-Tenant-ID was sent */
+	/* The context, from the database or the cache. */
+	bool      known;          /* the user exists / the key is the one stored */
+	bool      superadmin;
+	bool      tenant_found;   /* the tenant named (the key's own) exists */
+	enum role role;           /* the caller's role there; ROLE_NONE: not a member */
+	bool      suspended;      /* that tenant's status is "suspended" */
+	/* API keys only. */
+	unsigned  scopes;
+	bool      revoked, expired;   /* at this instant */
+	bool      other_tenant;       /* the request names a tenant that is not the key's */
+	bool      api_access;         /* the key's tenant may use API keys */
+};
+
+/* status 0: allowed; else the error to answer (code and message as sent). */
+struct auth_verdict {
+	int         status;
+	const char *code;
+	const char *message;
+};
+
+/*
+ * What the credential kind and the route alone decide (before the
+ * database): no credential, the wrong kind, a route keys never reach, no
+ * tenant named. With cred CRED_NONE on a public route: allowed, anonymous.
+ */
+struct auth_verdict auth_decide_route(const struct auth_facts *f);
+/* The whole decision: auth_decide_route, then the context's own. */
+struct auth_verdict auth_decide(const struct auth_facts *f);
+/* Does a caller with these facts (already allowed in) hold capability c? */
+bool auth_facts_allow(const struct auth_facts *f, enum cap c);
+
+/*
  * Does the authorised request r also hold capability c? For checks finer
- * than the route (a superadmin-only field in a body): the same rule as
- * auth_authorize, never a handler's own.
+ * than the route (a superadmin-only field in a body, a control a page
+ * shows): auth_facts_allow on r's facts, never a handler's own rule.
  */
 bool auth_allows(const struct req *r, enum cap c);
 

@@ -40,6 +40,7 @@ struct db_batch {
 	bool        retry;     /* idempotent: replay once on a fresh connection */
 	char        sqlstate[6];  /* of the failing statement, "" if none */
 	const char *constraint;   /* of a failing constraint, if reported */
+	int         pre;          /* where the route's prefetch begins (after the authorisation context) */
 };
 
 struct db;

@@ -404,11 +404,6 @@ web_error_fields(struct json_object *body)
 void
 web_pre_at(const struct db_batch *pre, int from, struct db_batch *out)
 {
-	int base = 0;
-
 	*out = *pre;
-	if (pre->n > 1 && (pre->q[0].st == ST_CTX_USER || pre->q[0].st == ST_CTX_SESSION))
-		base = 2;
-	for (int i = base; from + (i - base) < pre->n; i++)
-		out->q[i] = pre->q[from + (i - base)];
+	out->pre = pre->pre + from;
 }
