@@ -86,7 +86,7 @@ const char *web_next_ok(const char *next);
 const char *web_error_message(struct json_object *body, const char *fallback);
 struct json_object *web_error_fields(struct json_object *body);
 
-/* A sub-batch whose auth_pre(…, 0) is pre's result at index from (several prefetches on one page). */
+/* A sub-batch whose auth_pre(…, 0) is auth_pre(pre, from) (several prefetches on one page). */
 void web_pre_at(const struct db_batch *pre, int from, struct db_batch *out);
 
 /* ---- Pages: account (account.c) ----------------------------------------- */

@@ -631,7 +631,7 @@ int
 web_members(struct req *r, struct db_batch *pre)
 {
 	/* Both lists follow the authorisation context (two statements). */
-	return members_page(r, pre, 2, 200, NULL, NULL);
+	return members_page(r, pre, 0, 200, NULL, NULL);
 }
 
 /* POST /w/{slug}/members: a role change names the member; lock them as the API does. */
@@ -705,7 +705,7 @@ web_members_post(struct req *r, struct db_batch *pre)
 		return http_error(r, st >= 400 ? st : 503, "members",
 		    web_error_message(body, "The members could not be listed."));
 	}
-	return members_page(r, &list, 2, st,
+	return members_page(r, &list, 0, st,
 	    st == 201 ? NULL : web_error_message(body, "That did not work."), inv);
 }
 
