@@ -15,3 +15,12 @@ document.addEventListener('DOMContentLoaded', function () {
     });
   });
 });
+/* The workspace switcher (<details>) closes on Escape and gives focus back to its button. */
+document.addEventListener('keydown', function (e) {
+  if (e.key !== 'Escape') return;
+  document.querySelectorAll('details.switcher[open]').forEach(function (d) {
+    d.open = false;
+    var s = d.querySelector('summary');
+    if (s) s.focus();
+  });
+});

@@ -13,7 +13,7 @@ let browser;
 before(async () => { browser = await h.launch(); });
 after(async () => { if (browser) await browser.close(); });
 
-test('13 accessibility: axe-core finds no serious or critical violation on any page', { timeout: 150000 }, h.withShot('13-accessibility', async (t, s) => {
+test('13 accessibility: axe-core finds no serious or critical violation on any page, at 1280 and 390 px and in dark mode', { timeout: 400000 }, h.withShot('13-accessibility', async (t, s) => {
   // ---- data: a workspace with usage, a key, a second member, an open invitation
   const { tenant, owner } = await h.createTenant({ label: 'a11y', name: `Accessible Co ${h.RUN}` });
   const member = await h.addMember(tenant, 'member');
@@ -36,7 +36,8 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
   const w = `/w/${tenant.slug}`;
 
   const results = []; // {name, url, status, violations}
-  async function check(page, name, url, expectStatus, action) {
+  async function check(mode, page, base, url, expectStatus, action) {
+    const name = `${base}-${mode.tag}`;
     let status = null;
     if (url) {
       const r = await page.goto(url);
@@ -46,7 +47,14 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
     await page.waitForLoadState('load');
     if (expectStatus != null) assert.equal(status, expectStatus, `${name}: HTTP ${status} (expected ${expectStatus}) at ${page.url()}`);
     const violations = await h.runAxe(page);
-    results.push({ name, url: new URL(page.url()).pathname + new URL(page.url()).search, status, violations });
+    const m = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+      dark: matchMedia('(prefers-color-scheme: dark)').matches,
+    }));
+    const layout = [];
+    if (m.scroll > m.inner) layout.push(`scrollWidth ${m.scroll} > ${m.inner}: the page scrolls sideways`);
+    if (m.dark !== (mode.tag === 'dark')) layout.push(`prefers-color-scheme dark is ${m.dark}`);
+    results.push({ name, url: new URL(page.url()).pathname + new URL(page.url()).search, status, violations, layout });
     await h.shot(page, `13-accessibility-${name}`);
   }
   // Submit a form and report the status of the POST's response.
@@ -72,65 +80,75 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
   const planted = await h.runAxe(probe);
   assert.ok(planted.some((v) => v.id === 'image-alt'), `axe runs under the page's CSP and sees a planted <img> without alt: ${JSON.stringify(planted.map((v) => v.id))}`);
 
-  // ---- signed out
-  const anon = await h.newContext(browser);
-  t.after(() => anon.close());
-  const pa = s.page = await anon.newPage();
-  await check(pa, 'login', '/login', 200);
-  await check(pa, 'login-error', null, 401, async (page) => {
-    await page.fill('#email', owner.email);
-    await page.fill('#password', 'not-the-password');
-    return submit('Sign in', '/login')(page);
-  });
-  await check(pa, 'invite', new URL(inv.invite_url).pathname, 200);
-  await check(pa, 'not-found-signed-out', '/no-such-page', 404);
+  // Every view in three modes: a desktop, a phone (390 px: nothing wider
+  // than the screen) and the desktop in dark mode (the dark palette's
+  // contrast is checked by axe like the light one's).
+  const MODES = [
+    { tag: '1280', opts: { viewport: { width: 1280, height: 800 } } },
+    { tag: '390', opts: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } },
+    { tag: 'dark', opts: { viewport: { width: 1280, height: 800 }, colorScheme: 'dark' } },
+  ];
+  for (const mode of MODES) {
+    // ---- signed out
+    const anon = await h.newContext(browser, mode.opts);
+    t.after(() => anon.close());
+    const pa = s.page = await anon.newPage();
+    await check(mode, pa, 'login', '/login', 200);
+    await check(mode, pa, 'login-error', null, 401, async (page) => {
+      await page.fill('#email', owner.email);
+      await page.fill('#password', 'not-the-password');
+      return submit('Sign in', '/login')(page);
+    });
+    await check(mode, pa, 'invite', new URL(inv.invite_url).pathname, 200);
+    await check(mode, pa, 'not-found-signed-out', '/no-such-page', 404);
 
-  // ---- the owner
-  const oc = await h.newContext(browser);
-  t.after(() => oc.close());
-  const po = s.page = await oc.newPage();
-  await h.signIn(po, owner);
-  await check(po, 'dashboard', '/dashboard', 200);
-  await check(po, 'overview', w, 200);
-  await check(po, 'settings', `${w}/settings`, 200);
-  await check(po, 'settings-invalid', null, 422, async (page) => {
-    await page.fill('#branding_primary_color', 'blue');
-    await page.fill('#security_session_timeout_minutes', '3');
-    return submit('Save settings', `${w}/settings`)(page);
-  });
-  await check(po, 'billing', `${w}/billing`, 200);
-  await check(po, 'api-keys', `${w}/api-keys`, 200);
-  await check(po, 'api-keys-created', null, 201, async (page) => {
-    await page.fill('#key-name', `a11y-ui-key-${h.RUN}`);
-    return submit('Create key', `${w}/api-keys`)(page);
-  });
-  await check(po, 'api-key-revoke', `${w}/api-keys/${key.id}/revoke`, 200);
-  await check(po, 'members', `${w}/members`, 200);
-  await check(po, 'members-invited', null, 201, async (page) => {
-    await page.fill('#invite-email', `${h.uniq('a11y-ui-invitee')}@browser.example.test`);
-    return submit('Send invitation', `${w}/members`)(page);
-  });
-  await check(po, 'member-remove', `${w}/members/${member.id}/remove`, 200);
-  await check(po, 'activity', `${w}/activity`, 200);
-  await check(po, 'activity-empty', `${w}/activity?action=no.such.action`, 200);
-  await check(po, 'not-found', `${w}/api-keys/00000000-0000-4000-8000-000000000000/revoke`, 404);
-  await check(po, 'bad-month', `${w}/billing?month=2024-13`, 400);
+    // ---- the owner
+    const oc = await h.newContext(browser, mode.opts);
+    t.after(() => oc.close());
+    const po = s.page = await oc.newPage();
+    await h.signIn(po, owner);
+    await check(mode, po, 'dashboard', '/dashboard', 200);
+    await check(mode, po, 'overview', w, 200);
+    await check(mode, po, 'settings', `${w}/settings`, 200);
+    await check(mode, po, 'settings-invalid', null, 422, async (page) => {
+      await page.fill('#branding_primary_color', 'blue');
+      await page.fill('#security_session_timeout_minutes', '3');
+      return submit('Save settings', `${w}/settings`)(page);
+    });
+    await check(mode, po, 'billing', `${w}/billing`, 200);
+    await check(mode, po, 'api-keys', `${w}/api-keys`, 200);
+    await check(mode, po, 'api-keys-created', null, 201, async (page) => {
+      await page.fill('#key-name', `a11y-ui-key-${h.RUN}`);
+      return submit('Create key', `${w}/api-keys`)(page);
+    });
+    await check(mode, po, 'api-key-revoke', `${w}/api-keys/${key.id}/revoke`, 200);
+    await check(mode, po, 'members', `${w}/members`, 200);
+    await check(mode, po, 'members-invited', null, 201, async (page) => {
+      await page.fill('#invite-email', `${h.uniq('a11y-ui-invitee')}@browser.example.test`);
+      return submit('Send invitation', `${w}/members`)(page);
+    });
+    await check(mode, po, 'member-remove', `${w}/members/${member.id}/remove`, 200);
+    await check(mode, po, 'activity', `${w}/activity`, 200);
+    await check(mode, po, 'activity-empty', `${w}/activity?action=no.such.action`, 200);
+    await check(mode, po, 'not-found', `${w}/api-keys/00000000-0000-4000-8000-000000000000/revoke`, 404);
+    await check(mode, po, 'bad-month', `${w}/billing?month=2024-13`, 400);
 
-  // ---- a viewer: read-only settings, the 403 page
-  const vc = await h.newContext(browser);
-  t.after(() => vc.close());
-  const pv = s.page = await vc.newPage();
-  await h.signIn(pv, viewer);
-  await check(pv, 'settings-read-only', `${w}/settings`, 200);
-  await check(pv, 'forbidden', `${w}/billing`, 403);
+    // ---- a viewer: read-only settings, the 403 page
+    const vc = await h.newContext(browser, mode.opts);
+    t.after(() => vc.close());
+    const pv = s.page = await vc.newPage();
+    await h.signIn(pv, viewer);
+    await check(mode, pv, 'settings-read-only', `${w}/settings`, 200);
+    await check(mode, pv, 'forbidden', `${w}/billing`, 403);
 
-  // ---- the superadmin
-  const ac = await h.newContext(browser);
-  t.after(() => ac.close());
-  const pad = s.page = await ac.newPage();
-  await h.signIn(pad, h.ADMIN);
-  await check(pad, 'admin-tenants', '/admin/tenants', 200);
-  await check(pad, 'admin-tenants-search', `/admin/tenants?q=${encodeURIComponent(tenant.slug)}&tier=business`, 200);
+    // ---- the superadmin
+    const ac = await h.newContext(browser, mode.opts);
+    t.after(() => ac.close());
+    const pad = s.page = await ac.newPage();
+    await h.signIn(pad, h.ADMIN);
+    await check(mode, pad, 'admin-tenants', '/admin/tenants', 200);
+    await check(mode, pad, 'admin-tenants-search', `/admin/tenants?q=${encodeURIComponent(tenant.slug)}&tier=business`, 200);
+  }
 
   // ---- report
   let bad = 0;
@@ -138,8 +156,9 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
   for (const r of results) {
     const serious = h.seriousOnly(r.violations);
     const lesser = r.violations.filter((v) => !serious.includes(v));
-    bad += serious.length;
+    bad += serious.length + r.layout.length;
     if (serious.length) report.push(`${r.name} (${r.url}, HTTP ${r.status}):\n${h.formatViolations(serious)}`);
+    if (r.layout.length) report.push(`${r.name} (${r.url}): ${r.layout.join('; ')}`);
     if (lesser.length) t.diagnostic(`${r.name}: minor/moderate: ${lesser.map((v) => `${v.id}(${v.impact}) ${v.targets.join(', ')}`).join('; ')}`);
   }
   t.diagnostic(`axe-core checked ${results.length} pages: ${results.map((r) => r.name).join(', ')}`);
