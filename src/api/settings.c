@@ -3,6 +3,7 @@
 #include "api/settings.h"
 #include "auth/authz.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/util.h"
 #include "net/webhook.h"
 #include "http/response.h"
@@ -154,27 +155,11 @@ settings_url_ok(const char *s)
 bool
 settings_cidr_ok(const char *s)
 {
-	char addr[64];
-	const char *slash = strchr(s, '/');
-	size_t al = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned char buf[16];
-	int64_t bits;
-	int max;
+	struct netaddr net;
+	int bits;
 
-	if (al == 0 || al >= sizeof(addr))
-		return false;
-	memcpy(addr, s, al);
-	addr[al] = '\0';
-	if (inet_pton(AF_INET, addr, buf) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, addr, buf) == 1)
-		max = 128;
-	else
-		return false;
-	/* A prefix length is decimal without leading zeros ("/8", not "/08"). */
-	return slash == NULL ||
-	    (isdigit((unsigned char)slash[1]) && (slash[1] != '0' || slash[2] == '\0') &&
-	     core_parse_i64(slash + 1, 0, max, &bits));
+	/* The same parser the worker enforces the list with (core/netaddr.c). */
+	return core_cidr_parse(s, &net, &bits);
 }
 
 /* NULL if v is a valid value for k, else the problem. */
@@ -452,7 +437,37 @@ if_match(const char *h)
 static const struct field put_fields[] = {
 	{ "name", FT_SECRET, false, 0, 1000 },   /* checked below: its errors are 422 */
 	{ "settings", FT_OBJECT, false, 0, 0 },
+	{ "confirm_ip_lockout", FT_BOOL, false, 0, 0 },
 };
+
+/*
+ * The lock-out guard: an IP allow-list that would refuse the very address
+ * it is being saved from (the rule auth_decide enforces) is saved only
+ * when the request says it means it ("confirm_ip_lockout": true); else a
+ * detail on the field. A superadmin the deployment exempts is not held.
+ */
+static void
+lockout_guard(const struct req *r, struct json_object *settings, bool confirmed, struct json_object *details)
+{
+	struct json_object *sec, *ips;
+	struct netaddr a;
+	char list[4096];
+	size_t n = 0;
+
+	if (confirmed || settings == NULL || (r->who.superadmin && r->w->cfg.allowlist_exempt_superadmin) ||
+	    !json_object_object_get_ex(settings, "security", &sec) ||
+	    !json_object_object_get_ex(sec, "ip_whitelist", &ips) || !json_object_is_type(ips, json_type_array) ||
+	    json_object_array_length(ips) == 0)
+		return;
+	for (size_t i = 0; i < json_object_array_length(ips) && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s ",
+		    json_object_get_string(json_object_array_get_idx(ips, i)));
+	if (r->client != NULL && core_addr_parse(r->client, &a) && core_cidr_list_contains(list, &a))
+		return;
+	json_object_array_add(details, api_detail_obj("settings.security.ip_whitelist",
+	    arena_printf(r->a, "does not include the address you are saving from (%s): you would lose access; "
+	    "add it, or confirm (confirm_ip_lockout: true)", r->client != NULL ? r->client : "unknown")));
+}
 
 /*
  * PUT /api/v1/tenants/current/settings {name?, settings?} (admin): merges
@@ -467,7 +482,7 @@ static const struct field put_fields[] = {
 int
 api_settings_put(struct req *r, struct db_batch *pre)
 {
-	struct fval v[2];
+	struct fval v[3];
 	const PGresult *lock = auth_pre(pre, 0);
 	struct json_object *current, *merged = NULL, *details, *before;
 	struct db_batch b = { 0 };
@@ -476,7 +491,7 @@ api_settings_put(struct req *r, struct db_batch *pre)
 	enum db_status st;
 	int rc, upd;
 
-	if ((rc = http_fields(r, put_fields, 2, v)) != 0)
+	if ((rc = http_fields(r, put_fields, 3, v)) != 0)
 		return rc;
 	if (want == -2)
 		return http_error(r, 400, "invalid_request", "If-Match must be a quoted version, e.g. \"3\"");
@@ -502,6 +517,8 @@ api_settings_put(struct req *r, struct db_batch *pre)
 		json_object_put(details);
 		return http_error_default(r, 500);
 	}
+	if (json_object_array_length(details) == 0)
+		lockout_guard(r, merged, v[2].set && v[2].b, details);
 	if (json_object_array_length(details) > 0) {
 		json_object_put(current);
 		json_object_put(merged);

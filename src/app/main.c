@@ -25,6 +25,7 @@
 #include "auth/session.h"
 #include "core/cache.h"
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/util.h"
 #include "db/listen.h"
 #include "http/response.h"
@@ -179,6 +180,23 @@ request_id_ok(const char *s)
 }
 
 /*
+ * The address the request comes from (the allow-lists, the login throttle,
+ * the logs): nginx's REMOTE_ADDR, or behind a trusted proxy the client it
+ * names in X-Forwarded-For (core_client_addr). A REMOTE_ADDR that is no IP
+ * address (a Unix socket) stays as it is.
+ */
+static void
+client_address(struct req *r)
+{
+	char *a;
+
+	if (r->client == NULL || (a = arena_alloc(r->a, 64)) == NULL)
+		return;
+	if (core_client_addr(r->client, r->forwarded_for, r->w->cfg.trusted_proxies, a, 64))
+		r->client = a;
+}
+
+/*
  * The pipeline: parse -> route (404/405/400) -> body (415/413/400) ->
  * authorise (401/403/400/404/503, with the prefetch reads) -> handler.
  * Returns the status; the response is in r; finish_tx() ends the
@@ -195,6 +213,7 @@ serve(struct req *r, char **envp)
 	pe = http_req_read(r, envp);
 	if (!request_id_ok(r->request_id))
 		r->request_id = make_request_id(r->a);
+	client_address(r);
 	if (pe == PARSE_REPEATED)
 		return http_error(r, 400, "invalid_request", "a query parameter is given more than once");
 	if (pe != PARSE_OK)

@@ -8,6 +8,7 @@
 #include "core/cache.h"
 #include "core/log.h"
 #include "core/meter.h"
+#include "core/netaddr.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/worker.h"
@@ -22,10 +23,10 @@
 
 /* Columns of ST_CTX_TENANT_ID / ST_CTX_TENANT_SLUG. */
 enum { C_USER_FOUND, C_EMAIL, C_USER_NAME, C_SUPERADMIN, C_TENANT_FOUND, C_TENANT_ID,
-       C_SLUG, C_TENANT_NAME, C_TIER, C_STATUS, C_ROLE };
+       C_SLUG, C_TENANT_NAME, C_TIER, C_STATUS, C_ROLE, C_SET_TENANT, C_IP_ALLOW };
 /* Columns of ST_CTX_KEY and ST_CTX_KEY_TENANT. */
 enum { K_ID, K_NAME, K_SCOPES, K_EXPIRED, K_REVOKED, K_TENANT, K_HASH, K_EXPIRES_AT, K_REVOKED_AT };
-enum { KT_FOUND, KT_ID, KT_SLUG, KT_NAME, KT_TIER, KT_STATUS, KT_API_ACCESS };
+enum { KT_FOUND, KT_ID, KT_SLUG, KT_NAME, KT_TIER, KT_STATUS, KT_API_ACCESS, KT_IP_ALLOW };
 /* Columns of ST_RATE_TAKE. */
 enum { R_TAKEN, R_LIMIT, R_SECS, R_START, R_HITS, R_READY };
 #define RATE_SHARDS 16
@@ -337,6 +338,7 @@ ctx_of_user(const PGresult *res, struct auth_ctx *c)
 	c->role = auth_role_parse(db_val(res, 0, C_ROLE));
 	c->member = c->role != ROLE_NONE;
 	ctx_tenant_cols(res, C_TENANT_FOUND, c);
+	c->ip_allow = db_val(res, 0, C_IP_ALLOW);
 }
 
 static double
@@ -370,6 +372,7 @@ ctx_of_key(const struct req *r, const PGresult *k, const PGresult *t, struct aut
 	c->revoked_at = db_f64(k, 0, K_REVOKED_AT);
 	ctx_tenant_cols(t, KT_FOUND, c);
 	c->api_access = db_bool(t, 0, KT_API_ACCESS);
+	c->ip_allow = db_val(t, 0, KT_IP_ALLOW);
 	return true;
 }
 /* ---- The decision: a pure function of the facts ------------------------------ */
@@ -518,6 +521,13 @@ auth_decide(const struct auth_facts *f)
 		return v;
 	if ((v = f->cred == CRED_API_KEY ? decide_key(f) : decide_user(f)).status != 0)
 		return v;
+	/*
+	 * The workspace's IP allow-list holds every credential acting there
+	 * (a superadmin too, unless the deployment exempts them: adopt()), and
+	 * only those who may act there learn that it exists.
+	 */
+	if (tenant_present(f) && f->addr_refused)
+		return verdict(403, "ip_not_allowed", "this workspace does not accept requests from your address");
 	/* The capability. */
 	if (!auth_facts_allow(f, f->cap)) {
 		if (f->cred == CRED_API_KEY)
@@ -545,6 +555,14 @@ auth_decide(const struct auth_facts *f)
 static int
 refuse(struct req *r, struct auth_verdict v)
 {
+	/* The one refusal that names something of the request: the address it came from. */
+	if (v.status == 403 && strcmp(v.code, "ip_not_allowed") == 0 && r->client != NULL) {
+		const char *m = arena_printf(r->a, "%s (%s); ask an owner of the workspace to allow it",
+		    v.message, r->client);
+
+		if (m != NULL)
+			v.message = m;
+	}
 	return http_error(r, v.status, v.code, v.message);
 }
 
@@ -583,6 +601,23 @@ request_facts(const struct req *r, bool named, struct auth_facts *f)
 	f->x_tenant = r->x_tenant_id != NULL;
 }
 
+/*
+ * Is the client's address outside the tenant's IP allow-list (an empty list
+ * allows every address)? A request whose address is unknown or is no IP
+ * address is outside any non-empty list.
+ */
+static bool
+addr_refused(const struct req *r, const struct auth_ctx *c)
+{
+	struct netaddr a;
+
+	if (core_cidr_list_empty(c->ip_allow))
+		return false;
+	if (!c->key && c->superadmin && r->w->cfg.allowlist_exempt_superadmin)
+		return false;
+	return r->client == NULL || !core_addr_parse(r->client, &a) || !core_cidr_list_contains(c->ip_allow, &a);
+}
+
 static bool
 is_suspended(const char *status)
 {
@@ -610,6 +645,7 @@ adopt(struct req *r, const struct auth_ctx *c, bool key_known, const char *tid, 
 	f.tenant_found = c->tenant_found;
 	f.role = c->key ? ROLE_NONE : c->role;
 	f.suspended = is_suspended(c->status);
+	f.addr_refused = addr_refused(r, c);
 	if (c->key) {
 		double now = epoch_now();
 

@@ -66,6 +66,7 @@ struct auth_facts {
 	bool      tenant_found;   /* the tenant named (the key's own) exists */
 	enum role role;           /* the caller's role there; ROLE_NONE: not a member */
 	bool      suspended;      /* that tenant's status is "suspended" */
+	bool      addr_refused;   /* that tenant's IP allow-list does not hold the client's address */
 	/* API keys only. */
 	unsigned  scopes;
 	bool      revoked, expired;   /* at this instant */

@@ -25,13 +25,13 @@ auth_ctx_key(char out[AUTH_CTX_KEY_MAX], const struct principal *who, const char
  * The blob: the struct itself (its string pointers meaningless), then each
  * string as a presence byte and, if present, its bytes and a NUL.
  */
-#define NSTR 8
+#define NSTR 9
 
 static const char **
 strs(struct auth_ctx *c, int i)
 {
 	const char **s[NSTR] = { &c->email, &c->name, &c->slug, &c->tenant_name, &c->tier, &c->status,
-	    &c->key_id, &c->key_name };
+	    &c->key_id, &c->key_name, &c->ip_allow };
 
 	return s[i];
 }

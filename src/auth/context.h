@@ -30,6 +30,7 @@ struct auth_ctx {
 	const char *email, *name;
 	const char *slug, *tenant_name, *tier, *status;
 	const char *key_id, *key_name;
+	const char *ip_allow;        /* the tenant's IP allow-list: CIDRs separated by spaces; "" or NULL: none */
 };
 
 /* The longest key auth_ctx_key writes, NUL included. */

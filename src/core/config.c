@@ -1,5 +1,6 @@
 /* config.c: process configuration read once from the environment. */
 #include "core/config.h"
+#include "core/netaddr.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -79,10 +80,23 @@ config_read_secret(const char *path, unsigned char *out, size_t cap, size_t *len
 	return true;
 }
 
+/* Every entry of TENANTRY_TRUSTED_PROXIES must be a CIDR: a typo must not trust the world or no one silently. */
+static bool
+trusted_ok(const char *list, char *err, size_t errlen)
+{
+	char bad[64];
+
+	if (core_cidr_list_valid(list, bad, sizeof(bad)))
+		return true;
+	snprintf(err, errlen, "TENANTRY_TRUSTED_PROXIES: '%s' is not an IPv4 or IPv6 CIDR", bad);
+	return false;
+}
+
 bool
 config_load(struct config *cfg, bool need_secret, char *err, size_t errlen)
 {
 	const char *secret_file;
+	int exempt;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->database_url = getenv("TENANTRY_DATABASE_URL");
@@ -105,6 +119,12 @@ config_load(struct config *cfg, bool need_secret, char *err, size_t errlen)
 	    !env_int("TENANTRY_CACHE_MAX_AGE_MS", 60000, 1, 600000, &cfg->cache_max_age_ms, err, errlen) ||
 	    !env_int("TENANTRY_RATE_FLUSH_MS", 100, 1, 100, &cfg->rate_flush_ms, err, errlen))
 		return false;
+	cfg->trusted_proxies = env_or("TENANTRY_TRUSTED_PROXIES", NULL);
+	if (!trusted_ok(cfg->trusted_proxies, err, errlen))
+		return false;
+	if (!env_int("TENANTRY_ALLOWLIST_EXEMPT_SUPERADMIN", 0, 0, 1, &exempt, err, errlen))
+		return false;
+	cfg->allowlist_exempt_superadmin = exempt == 1;
 
 	secret_file = getenv("TENANTRY_JWT_SECRET_FILE");
 	if (secret_file == NULL || *secret_file == '\0') {

@@ -29,6 +29,13 @@ struct config {
 	int           cache_ttl_ms;    /* TENANTRY_CACHE_TTL_MS, 2000 (at most 2000): unrevalidated */
 	int           cache_max_age_ms; /* TENANTRY_CACHE_MAX_AGE_MS, 60000: revalidated or not */
 	int           rate_flush_ms;   /* TENANTRY_RATE_FLUSH_MS, 100 (at most 100) */
+	/*
+	 * The client address (core/netaddr.h): X-Forwarded-For is believed only
+	 * from these proxies (TENANTRY_TRUSTED_PROXIES, CIDRs; default none).
+	 */
+	const char   *trusted_proxies;
+	/* TENANTRY_ALLOWLIST_EXEMPT_SUPERADMIN=1: a workspace's IP allow-list does not hold superadmins. */
+	bool          allowlist_exempt_superadmin;
 };
 
 /*

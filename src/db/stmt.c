@@ -44,11 +44,21 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"SELECT set_config('tenantry.user_id', u.id::text, true),"
 		" set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true)"
 		" FROM users u WHERE u.id = $1::uuid", 1 },
+/*
+ * The tenant's IP allow-list (settings security.ip_whitelist) as CIDRs
+ * separated by spaces, "" when it has none: what the worker enforces
+ * (auth_decide), also from a cached context.
+ */
+#define IP_ALLOW \
+		" CASE WHEN jsonb_typeof(t.settings #> '{security,ip_whitelist}') = 'array' THEN" \
+		"   array_to_string(ARRAY(SELECT jsonb_array_elements_text(t.settings #> '{security,ip_whitelist}')), ' ')" \
+		"   ELSE '' END"
 #define CTX_TENANT(join) \
 		"SELECT u.id IS NOT NULL, u.email, u.name, coalesce(u.is_superadmin, false)," \
 		" t.id IS NOT NULL, t.id, t.slug, t.name, t.tier, t.status, tu.role," \
 		" set_config('tenantry.tenant_id', CASE WHEN t.id IS NOT NULL AND" \
-		"   (tu.role IS NOT NULL OR u.is_superadmin) THEN t.id::text ELSE '' END, true)" \
+		"   (tu.role IS NOT NULL OR u.is_superadmin) THEN t.id::text ELSE '' END, true)," \
+		IP_ALLOW \
 		" FROM (SELECT 1) one" \
 		" LEFT JOIN users u ON u.id = app.user_id()" \
 		" LEFT JOIN tenants t ON " join \
@@ -80,11 +90,12 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" set_config('tenantry.tenant_id', CASE WHEN (k.expires_at IS NULL OR k.expires_at > now())"
 		"   AND (k.revoked_at IS NULL OR k.revoked_at > now()) THEN k.tenant_id::text ELSE '' END, true)"
 		" FROM api_keys k WHERE k.key_hash = decode($1, 'hex')", 1 },
-	/* Columns: found, id, slug, name, tier, status, API access (tier feature and setting). */
+	/* Columns: found, id, slug, name, tier, status, API access (tier feature and setting), IP allow-list. */
 	[ST_CTX_KEY_TENANT] = { "ctx_key_tenant",
 		"SELECT t.id IS NOT NULL, t.id, t.slug, t.name, t.tier, t.status,"
 		" coalesce((ti.features && '{all,api_access}'::text[])"
-		"   AND coalesce((t.settings #>> '{features,api_access_enabled}')::boolean, true), false)"
+		"   AND coalesce((t.settings #>> '{features,api_access_enabled}')::boolean, true), false),"
+		IP_ALLOW
 		" FROM (SELECT 1) one LEFT JOIN tenants t ON t.id = app.tenant()"
 		" LEFT JOIN tiers ti ON ti.name = t.tier", 0 },
 	/* last_used_at of the key $1 (hash, hex), at most once a minute: a hot key writes nothing per request. */

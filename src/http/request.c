@@ -213,7 +213,7 @@ header_repeated(char **envp, const char *name)
 /* The FastCGI params a request reads, each the first of its name (as FCGX_GetParam finds it). */
 enum { P_METHOD, P_REQUEST_ID, P_REMOTE_ADDR, P_CONTENT_TYPE, P_AUTHORIZATION, P_X_TENANT_ID,
        P_COOKIE, P_ORIGIN, P_IF_MATCH, P_HOST, P_USER_AGENT, P_ACCEPT, P_CONTENT_LENGTH,
-       P_REQUEST_URI, P_DOCUMENT_URI, P_QUERY_STRING, P__COUNT };
+       P_REQUEST_URI, P_DOCUMENT_URI, P_QUERY_STRING, P_FORWARDED_FOR, P__COUNT };
 
 #define PARAM(id, s) [id] = { s, sizeof(s) - 1 }
 static const struct { const char *name; size_t len; } params[P__COUNT] = {
@@ -224,6 +224,7 @@ static const struct { const char *name; size_t len; } params[P__COUNT] = {
 	PARAM(P_HOST, "HTTP_HOST"), PARAM(P_USER_AGENT, "HTTP_USER_AGENT"), PARAM(P_ACCEPT, "HTTP_ACCEPT"),
 	PARAM(P_CONTENT_LENGTH, "CONTENT_LENGTH"), PARAM(P_REQUEST_URI, "REQUEST_URI"),
 	PARAM(P_DOCUMENT_URI, "DOCUMENT_URI"), PARAM(P_QUERY_STRING, "QUERY_STRING"),
+	PARAM(P_FORWARDED_FOR, "HTTP_X_FORWARDED_FOR"),
 };
 #undef PARAM
 
@@ -262,6 +263,7 @@ http_req_read(struct req *r, char **envp)
 	r->method = http_method_parse(r->method_name);
 	r->request_id = v[P_REQUEST_ID];
 	r->client = v[P_REMOTE_ADDR];
+	r->forwarded_for = v[P_FORWARDED_FOR];
 	r->content_type = v[P_CONTENT_TYPE];
 	r->authorization = v[P_AUTHORIZATION];
 	r->x_tenant_id = v[P_X_TENANT_ID];

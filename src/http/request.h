@@ -55,7 +55,8 @@ struct req {
 	struct kv        *qv;            /* decoded query parameters */
 	size_t            nqv;
 	const char       *request_id;
-	const char       *client;        /* REMOTE_ADDR */
+	const char       *client;        /* the client's address: REMOTE_ADDR, or from a trusted proxy's X-Forwarded-For */
+	const char       *forwarded_for; /* X-Forwarded-For as sent (read only behind a trusted proxy) */
 	const char       *content_type;
 	long long         content_length;
 	const char       *authorization;

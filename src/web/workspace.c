@@ -250,6 +250,8 @@ web_settings_save(struct req *r, struct db_batch *pre)
 	r->json = json_object_new_object();
 	json_object_object_add(r->json, "name", json_object_new_string(name ? name : ""));
 	json_object_object_add(r->json, "settings", patch);
+	if (web_form(r, "confirm_ip_lockout") != NULL)
+		json_object_object_add(r->json, "confirm_ip_lockout", json_object_new_boolean(true));
 	if (version != NULL && *version != '\0')
 		r->if_match = arena_printf(r->a, "\"%s\"", version);
 	st = web_api(r, pre, api_settings_put, &body);
@@ -259,9 +261,20 @@ web_settings_save(struct req *r, struct db_batch *pre)
 		json_object_put(posted);
 		return web_redirect(r, ws_path(r, "/settings"), "saved");
 	}
-	if (st == 422 || st == 400)
-		return settings_page(r, 422, posted, version, web_error_fields(body),
-		    "Some settings need fixing.", false);
+	if (st == 422 || st == 400) {
+		struct json_object *fields = web_error_fields(body), *ip;
+
+		/* The lock-out guard, in the customer's words, with the box that confirms it. */
+		if (json_object_object_get_ex(fields, "security_ip_whitelist", &ip) &&
+		    strncmp(json_object_get_string(ip), "does not include the address", 28) == 0) {
+			json_object_object_add(fields, "security_ip_whitelist", json_object_new_string(arena_printf(r->a,
+			    "This list leaves out the address you are using now (%s): saving it would lock you out "
+			    "of this workspace. Add your address, or tick the box below to save anyway.",
+			    r->client != NULL ? r->client : "unknown")));
+			json_object_object_add(fields, "ip_lockout", json_object_new_boolean(true));
+		}
+		return settings_page(r, 422, posted, version, fields, "Some settings need fixing.", false);
+	}
 	if (st == 412)
 		return settings_page(r, 412, posted, version, NULL,
 		    "Someone else changed these settings while you were editing. Nothing was saved.", true);

@@ -36,7 +36,7 @@ struct row {
 	bool        superadmin, suspended;
 	unsigned    scopes;
 	/* Departures from a valid context: */
-	const char *what;   /* "" | "unknown" | "no-tenant" | "revoked" | "expired" | "other" | "no-api" | "x-tenant" */
+	const char *what;   /* "" | "unknown" | "no-tenant" | "revoked" | "expired" | "other" | "no-api" | "x-tenant" | "addr" */
 	int         status;
 	const char *code;   /* error.code, or "code:words the message holds" */
 };
@@ -132,6 +132,16 @@ static const struct row table[] = {
 	ROW(KEY,  CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, R, "no-tenant", 401, "unauthenticated"),
 	ROW(KEY,  CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, R, "other", 403, "tenant_mismatch"),
 	ROW(KEY,  CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, R, "no-api", 403, "feature_not_available"),
+	/* The IP allow-list: every credential acting in the tenant; not before membership is known. */
+	ROW(TT,   CAP_TENANT_READ,    0,            GET,  true,  ROLE_OWNER,  false, false, 0, "addr", 403, "ip_not_allowed"),
+	ROW(ID,   CAP_TENANT_READ,    0,            GET,  true,  ROLE_VIEWER, false, false, 0, "addr", 403, "ip_not_allowed"),
+	ROW(SES,  CAP_TENANT_READ,    RF_HTML,      GET,  true,  ROLE_ADMIN,  false, false, 0, "addr", 403, "ip_not_allowed"),
+	ROW(KEY,  CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, R, "addr", 403, "ip_not_allowed"),
+	ROW(ID,   CAP_TENANT_WRITE,   RF_TX,        POST, true,  ROLE_NONE,   true,  false, 0, "addr", 403, "ip_not_allowed"),
+	ROW(ID,   CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, 0, "addr", 403, "permission_denied:not a member"),
+	ROW(TT,   CAP_BILLING_READ,   RF_SUSPENDED_OK, GET, true, ROLE_ADMIN, false, true,  0, "addr", 403, "ip_not_allowed"),
+	/* Not acting in a tenant: the list is not asked. */
+	ROW(ID,   CAP_PRINCIPAL,      RF_TENANT_OPT, GET, false, ROLE_NONE,   false, false, 0, "addr", 0,   NULL),
 	/* A revoked key is 401 before its scopes are looked at. */
 	ROW(KEY,  CAP_TENANT_WRITE,   RF_TX,        POST, true,  ROLE_NONE,   false, false, R, "revoked", 401, "unauthenticated:revoked"),
 	ROW(KEY,  CAP_TENANT_READ,    0,            GET,  true,  ROLE_NONE,   false, false, W, "expired", 401, "unauthenticated:expired"),
@@ -161,6 +171,8 @@ facts_of(const struct row *t)
 		f.api_access = false;
 	else if (strcmp(t->what, "x-tenant") == 0)
 		f.x_tenant = true;
+	else if (strcmp(t->what, "addr") == 0)
+		f.addr_refused = true;
 	return f;
 }
 
