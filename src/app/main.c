@@ -214,6 +214,11 @@ serve(struct req *r, char **envp)
 	if (!request_id_ok(r->request_id))
 		r->request_id = make_request_id(r->a);
 	client_address(r);
+	/* The client asks for the database's word: no cached answer (nor context) for it. */
+	if (r->no_cache || auth_fresh_cookie(r)) {
+		r->no_cache = true;
+		r->cache_ok = false;
+	}
 	if (pe == PARSE_REPEATED)
 		return http_error(r, 400, "invalid_request", "a query parameter is given more than once");
 	if (pe != PARSE_OK)
@@ -453,6 +458,9 @@ run(struct worker *w)
 		r.cache_ok = w->cache_live;
 		r.cache_since = cache_seq(w->cache);
 		st = finish_tx(&r, serve(&r, fr.envp));
+		/* A dashboard form that changed something: the next pages read the database (read-your-writes). */
+		if (r.route != NULL && (r.route->flags & RF_HTML) && r.method == HTTP_POST && st < 400)
+			auth_fresh_set_cookie(&r);
 		auth_cache_store(&r, st);
 		if (!r.streamed && (!r.responded || w->out.oom || w->hdr.oom)) {
 			buf_clear(&w->hdr, 4096);

@@ -1002,13 +1002,13 @@ phase_cache(struct req *r, struct authz *z)
 	if (!(rt->flags & RF_CACHE))
 		return -1;
 	if (r->who.cred != CRED_SESSION) {
-		r->cache_use = r->cache_ok ? "miss" : "off";
+		r->cache_use = r->cache_ok ? "miss" : r->no_cache ? "bypass" : "off";
 		if (r->cache_ok && (z->cklen = auth_ctx_key(z->ckey, &r->who, z->tid, z->slug)) > 0 &&
 		    (st = from_cache(r, z->ckey, z->cklen, z->tid, z->slug)) >= 0)
 			return st;
 	} else if (r->method & (HTTP_GET | HTTP_HEAD)) {
 		/* A cacheable page, read (never written) with a session: the same rule. */
-		r->cache_use = r->cache_ok ? "miss" : "off";
+		r->cache_use = r->cache_ok ? "miss" : r->no_cache ? "bypass" : "off";
 		if (r->cache_ok && (z->sklen = session_key(r, z->slug, z->skey, sizeof(z->skey))) > 0 &&
 		    (st = session_from_cache(r, z->skey, z->sklen, z->slug)) >= 0)
 			return st;

@@ -63,6 +63,19 @@ auth_session_clear_cookie(struct req *r)
 	http_header(r, "Set-Cookie", SESSION_COOKIE "=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax");
 }
 
+void
+auth_fresh_set_cookie(struct req *r)
+{
+	http_header(r, "Set-Cookie", arena_printf(r->a,
+	    FRESH_COOKIE "=1; Path=/; Max-Age=%d; Secure; HttpOnly; SameSite=Lax", FRESH_SECONDS));
+}
+
+bool
+auth_fresh_cookie(const struct req *r)
+{
+	return auth_cookie(r, FRESH_COOKIE) != NULL;
+}
+
 /* hex HMAC-SHA256(server secret, "tenantry-csrf:" + pre-session id), into the arena. */
 static const char *
 pre_token(struct req *r, const char *pre)

@@ -17,6 +17,13 @@
 #define SESSION_COOKIE   "__Host-tenantry"
 #define PRESESSION_COOKIE "__Host-tenantry-pre"
 #define FLASH_COOKIE     "__Host-tenantry-flash"
+/*
+ * Read-your-writes on the dashboard: a successful form post sets this for
+ * a little longer than SPEC §2's propagation bound, and a request that
+ * carries it is answered from the database, not from any worker's cache.
+ */
+#define FRESH_COOKIE     "__Host-tenantry-fresh"
+#define FRESH_SECONDS    3
 #define SESSION_ID_LEN   32
 #define SESSION_TTL      (12 * 3600)   /* absolute timeout, seconds */
 
@@ -38,6 +45,10 @@ bool auth_session_new(char id[SESSION_ID_LEN + 1], char hash[65], char csrf[SESS
 /* Set-Cookie for a new session id, or one that removes the cookie. */
 void auth_session_set_cookie(struct req *r, const char *id);
 void auth_session_clear_cookie(struct req *r);
+
+/* After a dashboard write: the fresh cookie (FRESH_SECONDS). Does r carry it? */
+void auth_fresh_set_cookie(struct req *r);
+bool auth_fresh_cookie(const struct req *r);
 
 /*
  * The CSRF token a form on r's page must carry: the session's for a

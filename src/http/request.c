@@ -213,7 +213,7 @@ header_repeated(char **envp, const char *name)
 /* The FastCGI params a request reads, each the first of its name (as FCGX_GetParam finds it). */
 enum { P_METHOD, P_REQUEST_ID, P_REMOTE_ADDR, P_CONTENT_TYPE, P_AUTHORIZATION, P_X_TENANT_ID,
        P_COOKIE, P_ORIGIN, P_IF_MATCH, P_HOST, P_USER_AGENT, P_ACCEPT, P_CONTENT_LENGTH,
-       P_REQUEST_URI, P_DOCUMENT_URI, P_QUERY_STRING, P_FORWARDED_FOR, P__COUNT };
+       P_REQUEST_URI, P_DOCUMENT_URI, P_QUERY_STRING, P_FORWARDED_FOR, P_CACHE_CONTROL, P_PRAGMA, P__COUNT };
 
 #define PARAM(id, s) [id] = { s, sizeof(s) - 1 }
 static const struct { const char *name; size_t len; } params[P__COUNT] = {
@@ -224,9 +224,35 @@ static const struct { const char *name; size_t len; } params[P__COUNT] = {
 	PARAM(P_HOST, "HTTP_HOST"), PARAM(P_USER_AGENT, "HTTP_USER_AGENT"), PARAM(P_ACCEPT, "HTTP_ACCEPT"),
 	PARAM(P_CONTENT_LENGTH, "CONTENT_LENGTH"), PARAM(P_REQUEST_URI, "REQUEST_URI"),
 	PARAM(P_DOCUMENT_URI, "DOCUMENT_URI"), PARAM(P_QUERY_STRING, "QUERY_STRING"),
-	PARAM(P_FORWARDED_FOR, "HTTP_X_FORWARDED_FOR"),
+	PARAM(P_FORWARDED_FOR, "HTTP_X_FORWARDED_FOR"), PARAM(P_CACHE_CONTROL, "HTTP_CACHE_CONTROL"),
+	PARAM(P_PRAGMA, "HTTP_PRAGMA"),
 };
 #undef PARAM
+
+/*
+ * Does a comma-separated header value hold this directive (case-insensitive,
+ * blanks around it ignored)? "no-cache" is found in "max-age=5, No-Cache",
+ * not in "no-cache-x".
+ */
+static bool
+directive(const char *v, const char *d)
+{
+	size_t n = strlen(d);
+
+	for (const char *p = v; p != NULL && *p != '\0';) {
+		size_t len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && strncasecmp(p, d, n) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
 
 /* One pass over the environment instead of one scan of it per param. */
 static void
@@ -264,6 +290,8 @@ http_req_read(struct req *r, char **envp)
 	r->request_id = v[P_REQUEST_ID];
 	r->client = v[P_REMOTE_ADDR];
 	r->forwarded_for = v[P_FORWARDED_FOR];
+	r->no_cache = directive(v[P_CACHE_CONTROL], "no-cache") || directive(v[P_CACHE_CONTROL], "max-age=0") ||
+	    directive(v[P_PRAGMA], "no-cache");
 	r->content_type = v[P_CONTENT_TYPE];
 	r->authorization = v[P_AUTHORIZATION];
 	r->x_tenant_id = v[P_X_TENANT_ID];

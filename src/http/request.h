@@ -88,8 +88,11 @@ struct req {
 
 	/* The worker's cache for this request (src/auth/authz.c). */
 	bool              cache_ok;      /* listening since before the request: may read and fill */
+	bool              no_cache;      /* the client asks for the database's word (Cache-Control: no-cache,
+	                                    max-age=0, Pragma: no-cache, or the dashboard's fresh cookie) */
 	uint64_t          cache_since;   /* cache_seq() when the request began */
-	const char       *cache_use;     /* for the access log: "hit", "miss", NULL: not cacheable */
+	const char       *cache_use;     /* for the access log: "hit", "miss", "off" (not listening), "bypass"
+	                                    (no_cache), NULL: not cacheable */
 	bool              cached;        /* the response came from the cache: no handler runs */
 	const void       *meter_catalog; /* the cached meters of every tier, when a read uses them (api/usage.c) */
 	const char       *page_cached;   /* a page's data from the cache (RF_HTML | RF_CACHE): the */
