@@ -22,6 +22,10 @@ int  api_tenant_token(struct req *r, struct db_batch *pre);
 /* The caller (me.c). */
 int  api_me_prefetch(struct req *r, struct db_batch *b);
 int  api_me(struct req *r, struct db_batch *pre);
+int  api_me_sessions_prefetch(struct req *r, struct db_batch *b);
+int  api_me_sessions(struct req *r, struct db_batch *pre);
+int  api_me_session_end(struct req *r, struct db_batch *pre);
+int  api_me_sessions_end_others(struct req *r, struct db_batch *pre);
 
 /* Tenants (tenants.c). */
 int  api_tenant_current_prefetch(struct req *r, struct db_batch *b);

@@ -24,6 +24,9 @@ const struct route routes[] = {
 
 	/* The caller. */
 	{ HTTP_GET,  "/api/v1/me", CAP_PRINCIPAL, RF_TENANT_OPT, api_me_prefetch, api_me },
+	{ HTTP_GET,  "/api/v1/me/sessions", CAP_PRINCIPAL, 0, api_me_sessions_prefetch, api_me_sessions },
+	{ HTTP_DELETE, "/api/v1/me/sessions", CAP_PRINCIPAL, RF_TX, NULL, api_me_sessions_end_others },
+	{ HTTP_DELETE, "/api/v1/me/sessions/{uuid}", CAP_PRINCIPAL, RF_TX, NULL, api_me_session_end },
 
 	/* Tenants. */
 	{ HTTP_GET,  "/api/v1/tenants", CAP_PRINCIPAL, 0, api_tenant_list_prefetch, api_tenant_list },
@@ -112,6 +115,10 @@ const struct route routes[] = {
 	{ HTTP_POST, "/login", CAP_PUBLIC, RF_HTML, NULL, web_login },
 	{ HTTP_POST, "/logout", CAP_PRINCIPAL, RF_HTML, NULL, web_logout },
 	{ HTTP_GET,  "/dashboard", CAP_PRINCIPAL, RF_HTML, NULL, web_dashboard },
+	{ HTTP_GET,  "/account", CAP_PRINCIPAL, RF_HTML, api_me_sessions_prefetch, web_account },
+	{ HTTP_POST, "/account/sessions/end-others", CAP_PRINCIPAL, RF_HTML | RF_TX, NULL,
+	  web_account_sessions_end_others },
+	{ HTTP_POST, "/account/sessions/{uuid}/end", CAP_PRINCIPAL, RF_HTML | RF_TX, NULL, web_account_session_end },
 	{ HTTP_GET,  "/admin/tenants", CAP_SUPERADMIN, RF_HTML, api_tenant_list_prefetch, web_admin_tenants },
 	{ HTTP_GET,  "/invite/{token}", CAP_PUBLIC, RF_HTML | RF_OPT_AUTH | RF_SECRET_PATH,
 	    web_invite_prefetch, web_invite_form },

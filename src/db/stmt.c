@@ -928,4 +928,38 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" extract(epoch FROM s.last_seen_at)::float8, s.idle_minutes,"
 		" extract(epoch FROM s.created_at)::float8, extract(epoch FROM u.password_changed_at)::float8"
 		" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = decode($1, 'hex')", 1 },
+
+	/*
+	 * The user in context's live sessions (not past their absolute or idle
+	 * limit, not from before the last password change), newest activity
+	 * first: {"sessions": [{id, created_at, last_seen_at, expires_at,
+	 * client_addr, user_agent, current}]}. $1 the hash (hex) of the session
+	 * the request itself carries, "" for none.
+	 */
+	[ST_ME_SESSIONS] = { "me_sessions",
+		"SELECT json_build_object('sessions', coalesce(json_agg(json_build_object("
+		"   'id', s.public_id, 'created_at', app.ts(s.created_at), 'last_seen_at', app.ts(s.last_seen_at),"
+		"   'expires_at', app.ts(s.expires_at), 'client_addr', s.client_addr, 'user_agent', s.user_agent,"
+		"   'current', coalesce(s.id_hash = decode(nullif($1, ''), 'hex'), false))"
+		"   ORDER BY s.last_seen_at DESC, s.public_id), '[]'::json))"
+		" FROM sessions s JOIN users u ON u.id = s.user_id"
+		" WHERE s.user_id = app.user_id() AND s.expires_at > now()"
+		" AND s.last_seen_at > now() - make_interval(mins => s.idle_minutes)"
+		" AND s.created_at >= u.password_changed_at", 1 },
+#define SESSION_END_AUDIT \
+		" a AS (INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action," \
+		"   target_type, target_id, after, request_id, client_addr)" \
+		"   SELECT NULL, 'user', app.user_id(), $2, 'session.revoked', 'session', d.public_id::text," \
+		"   jsonb_build_object('client_addr', d.client_addr, 'user_agent', d.user_agent), $3, $4 FROM d)" \
+		" SELECT count(*) FROM d"
+	/* End one of the caller's sessions: $1 its public id; $2 the actor's label, $3 request id, $4 client. */
+	[ST_ME_SESSION_END] = { "me_session_end",
+		"WITH d AS (DELETE FROM sessions s WHERE s.public_id = $1::uuid AND s.user_id = app.user_id()"
+		"   RETURNING s.public_id, s.client_addr, s.user_agent)," SESSION_END_AUDIT, 4 },
+	/* End every session of the caller but the one whose hash is $1 ("" ends them all); $2..$4 as above. */
+	[ST_ME_SESSIONS_END_OTHERS] = { "me_sessions_end_others",
+		"WITH d AS (DELETE FROM sessions s WHERE s.user_id = app.user_id()"
+		"   AND s.id_hash IS DISTINCT FROM decode(nullif($1, ''), 'hex')"
+		"   RETURNING s.public_id, s.client_addr, s.user_agent)," SESSION_END_AUDIT, 4 },
+#undef SESSION_END_AUDIT
 };

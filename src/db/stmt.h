@@ -104,6 +104,10 @@ enum stmt {
 	ST_USAGE_FACTS,
 	/* A dashboard session's deadlines, for the worker's cache. */
 	ST_SESSION_FACTS,
+	/* The caller's own sessions (the account page, /me/sessions). */
+	ST_ME_SESSIONS,
+	ST_ME_SESSION_END,
+	ST_ME_SESSIONS_END_OTHERS,
 	ST__COUNT
 };
 

@@ -1,4 +1,4 @@
-/* account.c: pages outside a workspace: sign in and out, the workspace list, operators' tenants, invitations. */
+/* account.c: pages outside a workspace: sign in and out, the workspace list, the account's sessions, operators' tenants, invitations. */
 #include "web/web.h"
 #include "api/api.h"
 #include "auth/authz.h"
@@ -115,6 +115,91 @@ web_dashboard(struct req *r, struct db_batch *pre)
 {
 	(void)pre;
 	return web_render(r, 200, "dashboard", web_ctx(r, "Your workspaces"));
+}
+
+/*
+ * A browser as a person reads it: "Firefox on Linux" from a User-Agent, or
+ * the agent itself, shortened, when it names nothing known.
+ */
+static const char *
+device_of(struct req *r, const char *ua)
+{
+	static const struct { const char *needle, *name; } browsers[] = {
+		{ "Edg/", "Edge" }, { "OPR/", "Opera" }, { "Firefox/", "Firefox" },
+		{ "Chrome/", "Chrome" }, { "Safari/", "Safari" }, { "curl/", "curl" },
+	}, systems[] = {
+		{ "Android", "Android" }, { "iPhone", "iPhone" }, { "iPad", "iPad" },
+		{ "Windows", "Windows" }, { "Mac OS X", "macOS" }, { "CrOS", "ChromeOS" }, { "Linux", "Linux" },
+	};
+	const char *b = NULL, *o = NULL;
+
+	if (ua == NULL || *ua == '\0')
+		return "Unknown device";
+	for (size_t i = 0; b == NULL && i < sizeof(browsers) / sizeof(browsers[0]); i++)
+		if (strstr(ua, browsers[i].needle) != NULL)
+			b = browsers[i].name;
+	for (size_t i = 0; o == NULL && i < sizeof(systems) / sizeof(systems[0]); i++)
+		if (strstr(ua, systems[i].needle) != NULL)
+			o = systems[i].name;
+	if (b != NULL && o != NULL)
+		return arena_printf(r->a, "%s on %s", b, o);
+	if (b != NULL || o != NULL)
+		return b != NULL ? b : o;
+	return arena_printf(r->a, "%.40s%s", ua, strlen(ua) > 40 ? "…" : "");
+}
+
+/*
+ * GET /account: the signed-in user's sessions (this one marked, the others
+ * each with a sign-out button, and one for all of them). Any signed-in
+ * user; the data is the API's GET /api/v1/me/sessions.
+ */
+int
+web_account(struct req *r, struct db_batch *pre)
+{
+	struct json_object *body, *ctx, *list;
+	int st, others = 0;
+
+	if ((st = web_api(r, pre, api_me_sessions, &body)) != 200 ||
+	    !json_object_object_get_ex(body, "sessions", &list))
+		return http_error_default(r, st != 200 ? st : 500);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *s = json_object_array_get_idx(list, i), *ua, *cur;
+
+		json_object_object_get_ex(s, "user_agent", &ua);
+		web_add_str(s, "device", device_of(r, ua ? json_object_get_string(ua) : NULL));
+		if (!json_object_object_get_ex(s, "current", &cur) || !json_object_get_boolean(cur))
+			others++;
+	}
+	web_times(list, (const char *const[]){ "created_at", "last_seen_at", "expires_at", NULL });
+	ctx = web_ctx(r, "Your account");
+	json_object_object_add(ctx, "sessions", json_object_get(list));
+	json_object_object_add(ctx, "has_others", json_object_new_boolean(others > 0));
+	return web_render(r, 200, "account", ctx);
+}
+
+/* POST /account/sessions/{id}/end {csrf_token}: 303 /account, that session signed out; 404. */
+int
+web_account_session_end(struct req *r, struct db_batch *pre)
+{
+	struct json_object *body;
+	int st = web_api(r, pre, api_me_session_end, &body);
+
+	if (st == 204)
+		return web_redirect(r, "/account", "session_ended");
+	return http_error(r, st, st == 404 ? "not_found" : "account",
+	    st == 404 ? "That session has already ended." : web_error_message(body, "The session could not be ended."));
+}
+
+/* POST /account/sessions/end-others {csrf_token}: 303 /account, every other session signed out. */
+int
+web_account_sessions_end_others(struct req *r, struct db_batch *pre)
+{
+	struct json_object *body;
+	int st = web_api(r, pre, api_me_sessions_end_others, &body);
+
+	if (st == 200)
+		return web_redirect(r, "/account", "sessions_ended");
+	return http_error(r, st, "account", web_error_message(body, "The sessions could not be ended."));
 }
 
 /*

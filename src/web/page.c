@@ -24,6 +24,8 @@ static const struct {
 	{ "role_changed",   "The role was changed." },
 	{ "signed_out",     "You are signed out." },
 	{ "joined",         "Welcome! You joined the workspace." },
+	{ "session_ended",  "That session is signed out." },
+	{ "sessions_ended", "Every other session is signed out." },
 };
 
 static void

@@ -108,6 +108,7 @@ test('13 accessibility: axe-core finds no serious or critical violation on any p
     const po = s.page = await oc.newPage();
     await h.signIn(po, owner);
     await check(mode, po, 'dashboard', '/dashboard', 200);
+    await check(mode, po, 'account', '/account', 200);
     await check(mode, po, 'overview', w, 200);
     await check(mode, po, 'settings', `${w}/settings`, 200);
     await check(mode, po, 'settings-invalid', null, 422, async (page) => {
