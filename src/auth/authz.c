@@ -626,8 +626,9 @@ is_suspended(const char *status)
 
 /*
  * Decide on context c (from the database or the cache, the same either
- * way; key_known: an API key's context is the stored key's) for the tenant the request names (tid or slug; named: any), and
- * let r->who and r->tenant take what it establishes. A key's dates are
+ * way; key_known: an API key's context is the stored key's) for the
+ * tenant the request names (tid or slug; named: any), and let r->who and
+ * r->tenant take what it establishes. A key's dates are
  * checked at this instant, not only as the database saw them when the
  * context was read: a rotation's grace ends on time in a cached context
  * too. 0, or the error sent.
