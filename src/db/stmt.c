@@ -917,4 +917,12 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" extract(epoch FROM s.last_seen_at)::float8, s.idle_minutes,"
 		" extract(epoch FROM s.created_at)::float8, extract(epoch FROM u.password_changed_at)::float8"
 		" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = decode($1, 'hex')", 1 },
+	/*
+	 * The connecting role (the app role) sets its own statement_timeout,
+	 * lock_timeout and idle_in_transaction_session_timeout: $1, $2, $3 in
+	 * ms. Returns the role's name; refused (42501) for the schema's owner
+	 * or a superuser, 22023 for a value outside 1..3600000.
+	 */
+	[ST_ROLE_TIMEOUTS_SET] = { "role_timeouts_set",
+		"SELECT app.role_timeouts_set($1::int, $2::int, $3::int)", 3 },
 };

@@ -104,6 +104,8 @@ enum stmt {
 	ST_USAGE_FACTS,
 	/* A dashboard session's deadlines, for the worker's cache. */
 	ST_SESSION_FACTS,
+	/* The app role's own timeouts (tenantryctl migrate; sql/008_timeouts.sql). */
+	ST_ROLE_TIMEOUTS_SET,
 	ST__COUNT
 };
 
