@@ -395,12 +395,11 @@ broken:
 		 * Stalled, partitioned, or a batch slower than statement_timeout
 		 * lets a statement be: whatever the server does with this
 		 * connection's work, the worker is done waiting. The connection's
-		 * state is unknown, so it goes; a new one is made on a later
-		 * request (not this one: the backoff).
+		 * state is unknown, so it goes; the next batch connects anew (this
+		 * one is not replayed: db_exec).
 		 */
 		log_error(rid, "database did not answer within %d ms (TENANTRY_DB_DEADLINE_MS); "
 		    "dropping the connection", db->deadline_ms);
-		db->next_try_ms = core_mono_ms() + DB_RETRY_MS;
 	} else {
 		log_error(rid, "database connection lost: %s", PQerrorMessage(c));
 	}
