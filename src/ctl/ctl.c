@@ -607,6 +607,8 @@ usage(FILE *f)
 	    "  notify         deliver usage notifications (email and webhooks)\n"
 	    "  version        print the version\n"
 	    "Environment: TENANTRY_DATABASE_URL, TENANTRY_MIGRATE_DATABASE_URL, TENANTRY_SQL_DIR,\n"
+	    "TENANTRY_APP_STATEMENT_TIMEOUT_MS, TENANTRY_APP_LOCK_TIMEOUT_MS,\n"
+	    "TENANTRY_APP_IDLE_TX_TIMEOUT_MS (migrate), TENANTRY_DB_DEADLINE_MS,\n"
 	    "TENANTRY_JWT_SECRET_FILE (seed-demo --tokens, notify), TENANTRY_SENDMAIL,\n"
 	    "TENANTRY_WEBHOOK_CA_FILE, TENANTRY_WEBHOOK_ALLOW_PRIVATE (notify).\n");
 }
