@@ -1,4 +1,4 @@
-/* db.c: the worker's one PostgreSQL connection: lazy connect, pipelined batches, transactions. */
+/* db.c: the worker's one PostgreSQL connection: lazy connect, pipelined batches, transactions, a deadline on every wait. */
 #include "db/db.h"
 #include "core/config.h"
 #include "core/log.h"
