@@ -178,6 +178,7 @@ pg_psql() {
 
 # pg_setup_roles: tenantry_owner (owns the schema; migrations), tenantry_app
 # (what the workers use: owns nothing, cannot bypass RLS), database tenantry.
+# Its timeouts are not set here: tenantryctl migrate sets them (README).
 # Idempotent.
 pg_setup_roles() {
     pg_psql postgres postgres <<'SQL' || die "could not create the tenantry roles and database"
@@ -187,10 +188,8 @@ SELECT 'CREATE ROLE tenantry_app LOGIN'
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tenantry_app')\gexec
 ALTER ROLE tenantry_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 ALTER ROLE tenantry_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
--- A role setting (not a startup option) so it holds through PgBouncer too:
--- no request can hold a worker longer than this.
-ALTER ROLE tenantry_app SET statement_timeout = '5s';
-ALTER ROLE tenantry_app SET idle_in_transaction_session_timeout = '30s';
+-- The app role's statement, lock and idle-in-transaction timeouts are set
+-- by `tenantryctl migrate` (app_prepare_db), as in production.
 SELECT 'CREATE DATABASE tenantry OWNER tenantry_owner ENCODING ''UTF8'' TEMPLATE template0'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'tenantry')\gexec
 ALTER DATABASE tenantry OWNER TO tenantry_owner;

@@ -551,7 +551,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (FCGX_Init() != 0 || (w.a = arena_new(64 * 1024)) == NULL ||
-	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout, "tenantry.fcgi")) == NULL ||
+	    (w.db = db_new(w.cfg.database_url, w.cfg.db_connect_timeout,
+	        w.cfg.db_deadline_ms, "tenantry.fcgi")) == NULL ||
 	    (w.cache = cache_new((size_t)w.cfg.cache_entries, (size_t)w.cfg.cache_mb << 20,
 	        w.cfg.cache_ttl_ms, w.cfg.cache_max_age_ms)) == NULL ||
 	    (w.listen = db_listen_new(w.cfg.listen_url)) == NULL ||

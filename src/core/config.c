@@ -109,7 +109,9 @@ config_load(struct config *cfg, bool need_secret, char *err, size_t errlen)
 	cfg->template_dir = env_or("TENANTRY_TEMPLATE_DIR", "templates");
 	cfg->sendmail = env_or("TENANTRY_SENDMAIL", NULL);
 	cfg->token_ttl = 900;
-	if (!env_int("TENANTRY_DB_CONNECT_TIMEOUT", 2, 2, 60, &cfg->db_connect_timeout, err, errlen))
+	if (!env_int("TENANTRY_DB_CONNECT_TIMEOUT", 2, 2, 60, &cfg->db_connect_timeout, err, errlen) ||
+	    !env_int("TENANTRY_DB_DEADLINE_MS", CONFIG_DB_DEADLINE_MS, 500, 600000, &cfg->db_deadline_ms,
+	        err, errlen))
 		return false;
 	cfg->listen_url = env_or("TENANTRY_LISTEN_DATABASE_URL", cfg->database_url);
 	/* SPEC §2 and §5 set the ceilings: no entry older than 2 s, counts flushed every 100 ms. */

@@ -5,6 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * TENANTRY_DB_DEADLINE_MS: the longest the worker waits for PostgreSQL's
+ * answer to one round trip (a batch) before it drops the connection and
+ * answers 503. Above the app role's statement_timeout (5 s), so a slow
+ * statement is cancelled by the server first and the connection kept;
+ * below nginx's fastcgi_read_timeout (30 s), so the client hears the
+ * worker's 503 and not nginx's 504.
+ */
+#define CONFIG_DB_DEADLINE_MS 10000
+
 #define JWT_SECRET_MIN 32
 #define JWT_SECRET_MAX 4096
 
@@ -22,6 +32,7 @@ struct config {
 	const char   *sendmail;        /* TENANTRY_SENDMAIL, may be NULL */
 	int           token_ttl;       /* seconds, 900 */
 	int           db_connect_timeout; /* seconds, TENANTRY_DB_CONNECT_TIMEOUT, 2 */
+	int           db_deadline_ms;  /* TENANTRY_DB_DEADLINE_MS, CONFIG_DB_DEADLINE_MS */
 	/* The worker's cache (SPEC §2) and batched rate counting (SPEC §5). */
 	const char   *listen_url;      /* TENANTRY_LISTEN_DATABASE_URL, default database_url */
 	int           cache_entries;   /* TENANTRY_CACHE_ENTRIES, 8192; 0 turns the cache off */

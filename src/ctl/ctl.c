@@ -32,7 +32,8 @@ ctl_open(struct ctl *c, bool need_secret)
 		return false;
 	}
 	c->a = arena_new(64 * 1024);
-	c->db = db_new(c->cfg.database_url, c->cfg.db_connect_timeout, "tenantryctl");
+	c->db = db_new(c->cfg.database_url, c->cfg.db_connect_timeout, c->cfg.db_deadline_ms,
+	    "tenantryctl");
 	return c->a != NULL && c->db != NULL;
 }
 
@@ -62,23 +63,127 @@ read_password(void)
 
 /* ---- migrate ------------------------------------------------------------ */
 
+/* The app role's timeouts: defaults, their variables and flags (README, "Configuration"). */
+#define ROLE_STATEMENT_TIMEOUT_MS 5000
+#define ROLE_LOCK_TIMEOUT_MS      2000
+#define ROLE_IDLE_TX_TIMEOUT_MS   30000
+#define ROLE_TIMEOUT_MAX_MS       3600000
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+struct role_timeouts {
+	const char *statement, *lock, *idle_tx;   /* ms, as given */
+	int64_t     statement_ms, lock_ms, idle_tx_ms;
+};
+
+static bool
+timeout_ok(const char *what, const char *v, int64_t *out)
+{
+	if (core_parse_i64(v, 1, ROLE_TIMEOUT_MAX_MS, out))
+		return true;
+	ctl_fail("%s must be a whole number of milliseconds from 1 to %d, not \"%s\"", what,
+	    ROLE_TIMEOUT_MAX_MS, v);
+	return false;
+}
+
+static const char *
+env_ms(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+/*
+ * ALTER ROLE ... SET for the role of TENANTRY_DATABASE_URL (the app role),
+ * on its own connection: the owner role may not alter another role, every
+ * role may set its own defaults (sql/008_timeouts.sql). Sessions begun
+ * from now on take them; the workers' open connections keep theirs until
+ * they reconnect (restart the workers to apply a change at once).
+ */
+static int
+role_timeouts_apply(const struct role_timeouts *t)
+{
+	struct ctl c = { 0 };
+	struct db_batch b = { .n = 0 };
+	int64_t st = t->statement_ms, lk = t->lock_ms, it = t->idle_tx_ms;
+	enum db_status ds;
+	int rc = EX_FAIL;
+
+	if (getenv("TENANTRY_DATABASE_URL") == NULL || *getenv("TENANTRY_DATABASE_URL") == '\0')
+		return ctl_fail("set TENANTRY_DATABASE_URL (the app role) so that migrate can set its "
+		    "timeouts, or pass --no-role-timeouts");
+	if (!ctl_open(&c, false))
+		goto out;
+	db_add(&b, ST_ROLE_TIMEOUTS_SET, 3, t->statement, t->lock, t->idle_tx);
+	ds = db_exec(c.db, c.a, &b, "tenantryctl");
+	if (ds != DB_OK) {
+		if (strcmp(b.sqlstate, "42501") == 0)
+			ctl_fail("TENANTRY_DATABASE_URL connects as the schema's owner or a superuser; the "
+			    "timeouts are for the app role (tenantry_app): point it there, or pass "
+			    "--no-role-timeouts");
+		else
+			ctl_fail("could not set the app role's timeouts (database error %s)",
+			    b.sqlstate[0] ? b.sqlstate : "no connection");
+		goto out;
+	}
+	printf("app role %s: statement_timeout %lld ms, lock_timeout %lld ms, "
+	    "idle_in_transaction_session_timeout %lld ms (new sessions)\n",
+	    db_val(b.q[0].res, 0, 0) ? db_val(b.q[0].res, 0, 0) : "?",
+	    (long long)st, (long long)lk, (long long)it);
+	/* The server must cancel a slow statement before the worker gives up on its connection. */
+	if (st >= c.cfg.db_deadline_ms || lk >= c.cfg.db_deadline_ms)
+		fprintf(stderr, "tenantryctl migrate: warning: a statement or lock timeout of %lld ms is "
+		    "not below the workers' TENANTRY_DB_DEADLINE_MS (%d ms): a slow statement will "
+		    "cost the worker its connection instead of being cancelled\n",
+		    (long long)(st > lk ? st : lk), c.cfg.db_deadline_ms);
+	rc = EX_DONE;
+out:
+	ctl_close(&c);
+	return rc;
+}
+
 static int
 cmd_migrate(int argc, char **argv)
 {
 	const char *url = getenv("TENANTRY_MIGRATE_DATABASE_URL");
 	const char *dir = getenv("TENANTRY_SQL_DIR");
+	struct role_timeouts t = {
+		.statement = env_ms("TENANTRY_APP_STATEMENT_TIMEOUT_MS", STR(ROLE_STATEMENT_TIMEOUT_MS)),
+		.lock = env_ms("TENANTRY_APP_LOCK_TIMEOUT_MS", STR(ROLE_LOCK_TIMEOUT_MS)),
+		.idle_tx = env_ms("TENANTRY_APP_IDLE_TX_TIMEOUT_MS", STR(ROLE_IDLE_TX_TIMEOUT_MS)),
+	};
 	static const struct option lo[] = { { "dir", required_argument, NULL, 'd' },
+	    { "statement-timeout-ms", required_argument, NULL, 's' },
+	    { "lock-timeout-ms", required_argument, NULL, 'l' },
+	    { "idle-tx-timeout-ms", required_argument, NULL, 'i' },
+	    { "no-role-timeouts", no_argument, NULL, 'n' },
 	    { "help", no_argument, NULL, 'h' }, { 0 } };
-	int o;
+	bool role = true;
+	int o, rc;
 
 	while ((o = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		if (o == 'd')
 			dir = optarg;
+		else if (o == 's')
+			t.statement = optarg;
+		else if (o == 'l')
+			t.lock = optarg;
+		else if (o == 'i')
+			t.idle_tx = optarg;
+		else if (o == 'n')
+			role = false;
 		else {
-			printf("usage: tenantryctl migrate [--dir DIR]\n"
+			printf("usage: tenantryctl migrate [--dir DIR] [--statement-timeout-ms MS]\n"
+			    "       [--lock-timeout-ms MS] [--idle-tx-timeout-ms MS] [--no-role-timeouts]\n"
 			    "Apply the SQL migrations in DIR (default $TENANTRY_SQL_DIR or ./sql) not yet\n"
 			    "applied, each in one transaction. Connects with $TENANTRY_MIGRATE_DATABASE_URL\n"
-			    "(the owner role), else $TENANTRY_DATABASE_URL.\n");
+			    "(the owner role), else $TENANTRY_DATABASE_URL.\n"
+			    "Then sets the app role's (that of $TENANTRY_DATABASE_URL) statement_timeout,\n"
+			    "lock_timeout and idle_in_transaction_session_timeout, in ms: the flags, else\n"
+			    "$TENANTRY_APP_STATEMENT_TIMEOUT_MS, $TENANTRY_APP_LOCK_TIMEOUT_MS and\n"
+			    "$TENANTRY_APP_IDLE_TX_TIMEOUT_MS, else %d, %d and %d.\n",
+			    ROLE_STATEMENT_TIMEOUT_MS, ROLE_LOCK_TIMEOUT_MS, ROLE_IDLE_TX_TIMEOUT_MS);
 			return o == 'h' ? EX_DONE : EX_USAGE;
 		}
 	}
@@ -86,7 +191,14 @@ cmd_migrate(int argc, char **argv)
 		url = getenv("TENANTRY_DATABASE_URL");
 	if (url == NULL || *url == '\0')
 		return ctl_fail("set TENANTRY_MIGRATE_DATABASE_URL (or TENANTRY_DATABASE_URL)");
-	return db_migrate(url, dir && *dir ? dir : "sql", stdout);
+	/* Every value checked before anything is changed. */
+	if (role && (!timeout_ok("the statement timeout", t.statement, &t.statement_ms) ||
+	    !timeout_ok("the lock timeout", t.lock, &t.lock_ms) ||
+	    !timeout_ok("the idle-in-transaction timeout", t.idle_tx, &t.idle_tx_ms)))
+		return EX_USAGE;
+	if ((rc = db_migrate(url, dir && *dir ? dir : "sql", stdout)) != 0 || !role)
+		return rc;
+	return role_timeouts_apply(&t);
 }
 
 /* ---- users and tenants -------------------------------------------------- */
@@ -495,6 +607,8 @@ usage(FILE *f)
 	    "  notify         deliver usage notifications (email and webhooks)\n"
 	    "  version        print the version\n"
 	    "Environment: TENANTRY_DATABASE_URL, TENANTRY_MIGRATE_DATABASE_URL, TENANTRY_SQL_DIR,\n"
+	    "TENANTRY_APP_STATEMENT_TIMEOUT_MS, TENANTRY_APP_LOCK_TIMEOUT_MS,\n"
+	    "TENANTRY_APP_IDLE_TX_TIMEOUT_MS (migrate), TENANTRY_DB_DEADLINE_MS,\n"
 	    "TENANTRY_JWT_SECRET_FILE (seed-demo --tokens, notify), TENANTRY_SENDMAIL,\n"
 	    "TENANTRY_WEBHOOK_CA_FILE, TENANTRY_WEBHOOK_ALLOW_PRIVATE (notify).\n");
 }

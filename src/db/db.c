@@ -1,8 +1,11 @@
-/* db.c: the worker's one PostgreSQL connection: lazy connect, pipelined batches, transactions. */
+/* db.c: the worker's one PostgreSQL connection: lazy connect, pipelined batches, transactions, a deadline on every wait. */
 #include "db/db.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +15,11 @@ struct db {
 	const char *conninfo;
 	char        timeout[12];
 	const char *appname;
+	int         deadline_ms;   /* longest wait for one round trip's answer */
 	PGconn     *conn;          /* NULL when disconnected */
 	bool        in_tx;
 	bool        down_logged;   /* we said "unavailable" and not yet "back" */
+	bool        timed_out;     /* the last round trip passed its deadline */
 	double      next_try_ms;   /* connect backoff while PostgreSQL is down */
 };
 
@@ -22,7 +27,7 @@ struct db {
 #define DB_RETRY_MS 250.0
 
 struct db *
-db_new(const char *conninfo, int connect_timeout, const char *application_name)
+db_new(const char *conninfo, int connect_timeout, int deadline_ms, const char *application_name)
 {
 	struct db *db = calloc(1, sizeof(*db));
 
@@ -30,10 +35,12 @@ db_new(const char *conninfo, int connect_timeout, const char *application_name)
 		return NULL;
 	db->conninfo = conninfo;
 	snprintf(db->timeout, sizeof(db->timeout), "%d", connect_timeout);
+	db->deadline_ms = deadline_ms > 0 ? deadline_ms : CONFIG_DB_DEADLINE_MS;
 	db->appname = application_name;
 	return db;
 }
 
+/* The connection is non-blocking (db_connect), so PQfinish's goodbye never waits either. */
 static void
 db_disconnect(struct db *db)
 {
@@ -41,6 +48,57 @@ db_disconnect(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_tx = false;
+}
+
+/* ---- Waiting, with a deadline ------------------------------------------------ */
+
+/*
+ * Until PQgetResult would not block: send what libpq holds (the
+ * connection is non-blocking, so sending never waits either), read what
+ * has arrived, and otherwise wait in poll() for the socket, at most until
+ * deadline (monotonic ms). False when the deadline passed (db->timed_out
+ * is set) or the connection broke. The one place the worker waits for
+ * PostgreSQL once connected: a stalled or partitioned server costs a
+ * round trip deadline_ms at most, never the worker.
+ */
+static bool
+db_await(struct db *db, double deadline)
+{
+	PGconn *c = db->conn;
+
+	for (;;) {
+		int pending = PQflush(c);
+		struct pollfd p = { .fd = PQsocket(c), .events = POLLIN };
+		double left;
+		int n;
+
+		if (pending < 0 || p.fd < 0)
+			return false;
+		if (!PQisBusy(c))
+			return true;
+		if ((left = deadline - core_mono_ms()) <= 0) {
+			db->timed_out = true;
+			return false;
+		}
+		if (pending > 0)
+			p.events |= POLLOUT;
+		n = poll(&p, 1, (int)left + 1);
+		if (n < 0 && errno != EINTR)
+			return false;
+		if (n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c))
+			return false;
+	}
+}
+
+/* The next result (NULL: the end of one statement's results), waiting at most until deadline. */
+static bool
+next_result(struct db *db, double deadline, PGresult **res)
+{
+	*res = NULL;
+	if (!db_await(db, deadline))
+		return false;
+	*res = PQgetResult(db->conn);
+	return true;
 }
 
 void
@@ -78,6 +136,7 @@ log_pg(const char *rid, const char *what, const PGresult *res, PGconn *conn)
 static bool
 db_prepare_all(struct db *db, const char *rid)
 {
+	double deadline = core_mono_ms() + db->deadline_ms;
 	PGresult *res;
 	bool ok = true;
 
@@ -87,7 +146,11 @@ db_prepare_all(struct db *db, const char *rid)
 	if (!PQpipelineSync(db->conn))
 		return false;
 	for (int i = 0; i < ST__COUNT; i++) {
-		while ((res = PQgetResult(db->conn)) != NULL) {
+		for (;;) {
+			if (!next_result(db, deadline, &res))
+				return false;
+			if (res == NULL)
+				break;
 			if (PQresultStatus(res) != PGRES_COMMAND_OK && ok) {
 				log_pg(rid, stmts[i].name, res, db->conn);
 				ok = false;
@@ -95,7 +158,8 @@ db_prepare_all(struct db *db, const char *rid)
 			PQclear(res);
 		}
 	}
-	res = PQgetResult(db->conn);
+	if (!next_result(db, deadline, &res))
+		return false;
 	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
 		ok = false;
 	PQclear(res);
@@ -128,6 +192,7 @@ db_connect(struct db *db, const char *rid)
 	if (now < db->next_try_ms)
 		return false;
 	db_disconnect(db);
+	db->timed_out = false;
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		if (!db->down_logged) {
@@ -139,9 +204,12 @@ db_connect(struct db *db, const char *rid)
 		goto fail;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
-	if (!PQenterPipelineMode(db->conn) || !db_prepare_all(db, rid)) {
+	if (PQsetnonblocking(db->conn, 1) != 0 || !PQenterPipelineMode(db->conn) ||
+	    !db_prepare_all(db, rid)) {
 		if (!db->down_logged)
-			log_error(rid, "database connected but statements could not be "
+			log_error(rid, db->timed_out ?
+			    "database connected but did not answer within its deadline" :
+			    "database connected but statements could not be "
 			    "prepared (is the schema migrated?)");
 		db->down_logged = true;
 		goto fail;
@@ -189,8 +257,8 @@ db_add(struct db_batch *b, enum stmt st, int n, ...)
 	return db_addv(b, st, n, p);
 }
 
-static enum db_status
-classify(const char *state)
+enum db_status
+db_classify(const char *state)
 {
 	if (state == NULL)
 		return DB_ERROR;
@@ -199,9 +267,18 @@ classify(const char *state)
 	if (strncmp(state, "23", 2) == 0 || strcmp(state, "42501") == 0 ||
 	    strcmp(state, "22P02") == 0 || strcmp(state, "22023") == 0)
 		return DB_REFUSED;
-	/* Connection exceptions, shutdown, cannot-connect-now, too many connections. */
+	/*
+	 * Connection exceptions; shutdown, cannot-connect-now, idle session
+	 * timeout (57P01..57P05); too many connections. And the database being
+	 * too slow or too contended for now, which a client may retry: a
+	 * statement cancelled by statement_timeout (57014, also a cancel
+	 * request), a lock wait by lock_timeout (55P03), a session ended by
+	 * idle_in_transaction_session_timeout (25P03, FATAL: the connection is
+	 * gone).
+	 */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0 ||
-	    strcmp(state, "53300") == 0)
+	    strcmp(state, "53300") == 0 || strcmp(state, "57014") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "25P03") == 0)
 		return DB_UNAVAILABLE;
 	return DB_ERROR;
 }
@@ -213,20 +290,28 @@ clear_res(void *p)
 }
 
 /*
- * Collect one statement's results: the last non-NULL result is kept (a
- * statement yields one), the rest cleared. Returns NULL if the connection
- * gave nothing at all.
+ * Collect one statement's results: the last non-NULL result is kept in
+ * *keep (a statement yields one), the rest cleared; *keep is NULL if the
+ * connection gave nothing at all. False if the deadline passed or the
+ * connection broke first.
  */
-static PGresult *
-take_result(PGconn *conn)
+static bool
+take_result(struct db *db, double deadline, PGresult **keep)
 {
-	PGresult *res, *keep = NULL;
+	PGresult *res;
 
-	while ((res = PQgetResult(conn)) != NULL) {
-		PQclear(keep);
-		keep = res;
+	*keep = NULL;
+	for (;;) {
+		if (!next_result(db, deadline, &res)) {
+			PQclear(*keep);
+			*keep = NULL;
+			return false;
+		}
+		if (res == NULL)
+			return true;
+		PQclear(*keep);
+		*keep = res;
 	}
-	return keep;
 }
 
 static enum db_status
@@ -236,7 +321,9 @@ db_run(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 	enum db_status st = DB_OK;
 	PGresult *res;
 	int nsent = 0, extra = 0;
+	double deadline = core_mono_ms() + db->deadline_ms;
 
+	db->timed_out = false;
 	b->sqlstate[0] = '\0';
 	b->constraint = NULL;
 	if (b->begin) {
@@ -260,7 +347,7 @@ db_run(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 	for (int i = -extra; i < nsent + (b->commit ? 1 : 0); i++) {
 		ExecStatusType es;
 
-		if ((res = take_result(c)) == NULL)
+		if (!take_result(db, deadline, &res) || res == NULL)
 			goto broken;
 		es = PQresultStatus(res);
 		if (es == PGRES_FATAL_ERROR && st == DB_OK) {
@@ -270,7 +357,7 @@ db_run(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 			snprintf(b->sqlstate, sizeof(b->sqlstate), "%s", state ? state : "");
 			if (cons != NULL)
 				b->constraint = arena_strdup(a, cons);
-			st = classify(state);
+			st = db_classify(state);
 			if (st != DB_CONFLICT && st != DB_REFUSED)
 				log_pg(rid, i >= 0 && i < nsent ? stmts[b->q[i].st].name : "transaction",
 				    res, c);
@@ -286,8 +373,8 @@ db_run(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 			PQclear(res);
 		}
 	}
-	res = PQgetResult(c);
-	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+	if (!next_result(db, deadline, &res) || res == NULL ||
+	    PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
 		PQclear(res);
 		goto broken;
 	}
@@ -303,7 +390,19 @@ db_run(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 	db->in_tx = PQtransactionStatus(c) != PQTRANS_IDLE;
 	return st;
 broken:
-	log_error(rid, "database connection lost: %s", PQerrorMessage(c));
+	if (db->timed_out) {
+		/*
+		 * Stalled, partitioned, or a batch slower than statement_timeout
+		 * lets a statement be: whatever the server does with this
+		 * connection's work, the worker is done waiting. The connection's
+		 * state is unknown, so it goes; the next batch connects anew (this
+		 * one is not replayed: db_exec).
+		 */
+		log_error(rid, "database did not answer within %d ms (TENANTRY_DB_DEADLINE_MS); "
+		    "dropping the connection", db->deadline_ms);
+	} else {
+		log_error(rid, "database connection lost: %s", PQerrorMessage(c));
+	}
 	db->down_logged = true;
 	db_disconnect(db);
 	return DB_UNAVAILABLE;
@@ -325,9 +424,11 @@ db_exec(struct db *db, struct arena *a, struct db_batch *b, const char *rid)
 	 * A connection that served earlier requests may have died in between
 	 * (server restart, idle kill). If nothing could have been committed
 	 * (an idempotent batch outside a transaction) replay once on a new one.
+	 * Not after a deadline: a stalled server would make the client wait
+	 * twice as long.
 	 */
 	if (st == DB_UNAVAILABLE && !fresh && b->retry && !b->begin && !b->commit &&
-	    db->conn == NULL) {
+	    db->conn == NULL && !db->timed_out) {
 		db->next_try_ms = 0;
 		if (!db_connect(db, rid))
 			return DB_UNAVAILABLE;
@@ -352,21 +453,26 @@ void
 db_rollback(struct db *db, const char *rid)
 {
 	PGresult *res;
+	double deadline;
 
 	if (!db->in_tx || db->conn == NULL) {
 		db->in_tx = false;
 		return;
 	}
 	db->in_tx = false;
+	deadline = core_mono_ms() + db->deadline_ms;
 	if (!PQsendQueryParams(db->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQpipelineSync(db->conn)) {
 		db_disconnect(db);
 		return;
 	}
-	PQclear(take_result(db->conn));
-	res = PQgetResult(db->conn);
-	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-		log_error(rid, "rollback failed; dropping the connection");
+	if (take_result(db, deadline, &res))
+		PQclear(res);
+	if (!next_result(db, deadline, &res) || res == NULL ||
+	    PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		log_error(rid, "rollback failed%s; dropping the connection",
+		    db->timed_out ? " (no answer within the deadline)" : "");
+		db->down_logged = true;
 		db_disconnect(db);
 	}
 	PQclear(res);

@@ -14,7 +14,8 @@
 
 enum db_status {
 	DB_OK = 0,
-	DB_UNAVAILABLE,   /* no connection, or it broke: answer 503 */
+	DB_UNAVAILABLE,   /* no connection, it broke or passed its deadline, or a
+	                     statement or lock timeout: answer 503 + Retry-After */
 	DB_CONFLICT,      /* unique violation (23505): answer 409 */
 	DB_REFUSED,       /* check / foreign key / RLS violation: a bad request */
 	DB_ERROR,         /* anything else: answer 500, details in the log */
@@ -45,8 +46,14 @@ struct db_batch {
 
 struct db;
 
-/* conninfo is borrowed and must outlive the db. Does not connect. */
-struct db *db_new(const char *conninfo, int connect_timeout, const char *application_name);
+/*
+ * conninfo is borrowed and must outlive the db. Does not connect.
+ * connect_timeout in seconds bounds a connection attempt, deadline_ms
+ * (0: CONFIG_DB_DEADLINE_MS) the wait for each round trip's answer after
+ * it: past it the connection is dropped and the batch is DB_UNAVAILABLE.
+ */
+struct db *db_new(const char *conninfo, int connect_timeout, int deadline_ms,
+    const char *application_name);
 void       db_free(struct db *db);
 
 /* Append a statement; returns its index, or -1 if the batch is full. */
@@ -61,6 +68,9 @@ void           db_rollback(struct db *db, const char *rid);
 bool           db_in_tx(const struct db *db);
 /* True if a connection is up or could be made now (for /ready). */
 bool           db_ping(struct db *db, struct arena *a, const char *rid);
+
+/* What a failed statement's SQLSTATE means to a caller (NULL: DB_ERROR). */
+enum db_status db_classify(const char *sqlstate);
 
 /* Row helpers: NULL for SQL NULL or out of range. */
 const char *db_val(const PGresult *res, int row, int col);

@@ -164,28 +164,37 @@ connecting(struct db_listen *l, double now_ms)
 	}
 }
 
-/* Read LISTEN's answer if it is there. */
+/*
+ * Read LISTEN's answers as far as they have arrived: three results (SET,
+ * LISTEN, LISTEN), then the end. Never waits: a result not there yet is
+ * read at a later poll, and a server that does not answer within
+ * LISTEN_CONNECT_MS of the attempt's start (stalled) loses the attempt.
+ */
 static void
 subscribing(struct db_listen *l, double now_ms)
 {
 	PGresult *res;
-	bool ok = false;
 
 	if (PQflush(l->conn) < 0 || !PQconsumeInput(l->conn)) {
 		drop(l, now_ms, "lost");
 		return;
 	}
-	if (PQisBusy(l->conn))
-		return;
-	while ((res = PQgetResult(l->conn)) != NULL) {
+	for (;;) {
+		bool ok;
+
+		if (PQisBusy(l->conn)) {
+			if (now_ms - l->started_ms > LISTEN_CONNECT_MS)
+				drop(l, now_ms, "timed out");
+			return;
+		}
+		if ((res = PQgetResult(l->conn)) == NULL)
+			break;
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
-		if (!ok)
-			break;
-	}
-	if (!ok) {
-		drop(l, now_ms, "refused LISTEN");
-		return;
+		if (!ok) {
+			drop(l, now_ms, "refused LISTEN");
+			return;
+		}
 	}
 	if (l->down_logged)
 		log_info(NULL, "cache invalidation connection is listening again");

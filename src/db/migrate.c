@@ -17,6 +17,8 @@ static const char sql_table[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version text PRIMARY KEY, checksum text NOT NULL,"
 	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char sql_no_timeouts[] =
+	"SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
 static const char sql_lock[] = "SELECT pg_advisory_lock(hashtext('tenantry.migrate'))";
 static const char sql_applied[] = "SELECT checksum FROM schema_migrations WHERE version = $1";
 static const char sql_record[] = "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)";
@@ -162,6 +164,13 @@ db_migrate(const char *conninfo, const char *dir, FILE *out)
 		goto out;
 	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	/*
+	 * A migration may rewrite a big table or wait for a lock: it runs
+	 * without the timeouts a role or the database may carry (the app
+	 * role's are set after the migrations, by tenantryctl).
+	 */
+	if (!exec_ok(c, sql_no_timeouts, "clearing the session's timeouts", NULL))
+		goto out;
 	if (!exec_ok(c, sql_lock, "locking", NULL) || !exec_ok(c, sql_table, "creating schema_migrations", NULL))
 		goto out;
 	rc = 0;

@@ -962,4 +962,12 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   AND s.id_hash IS DISTINCT FROM decode(nullif($1, ''), 'hex')"
 		"   RETURNING s.public_id, s.client_addr, s.user_agent)," SESSION_END_AUDIT, 4 },
 #undef SESSION_END_AUDIT
+	/*
+	 * The connecting role (the app role) sets its own statement_timeout,
+	 * lock_timeout and idle_in_transaction_session_timeout: $1, $2, $3 in
+	 * ms. Returns the role's name; refused (42501) for the schema's owner
+	 * or a superuser, 22023 for a value outside 1..3600000.
+	 */
+	[ST_ROLE_TIMEOUTS_SET] = { "role_timeouts_set",
+		"SELECT app.role_timeouts_set($1::int, $2::int, $3::int)", 3 },
 };

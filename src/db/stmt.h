@@ -108,6 +108,8 @@ enum stmt {
 	ST_ME_SESSIONS,
 	ST_ME_SESSION_END,
 	ST_ME_SESSIONS_END_OTHERS,
+	/* The app role's own timeouts (tenantryctl migrate; sql/008_timeouts.sql). */
+	ST_ROLE_TIMEOUTS_SET,
 	ST__COUNT
 };
 

@@ -40,25 +40,6 @@ teardown_file() {
     pg_back_up
 }
 
-# This stack's workers as "PID:STARTTIME" lines (a restarted worker changes
-# either). The stack records its workers' PIDs; pgrep alone would also see
-# other stacks' workers on this machine.
-worker_ids() {
-    local pids p rec="$TENANTRY_TEST_STATE_DIR/run/tenantry.pids" all
-    all=" $(pgrep -f tenantry.fcgi | tr '\n' ' ') "
-    if [[ -s "$rec" ]]; then
-        pids="$(awk '{ print $1 }' "$rec")"
-    else
-        pids="$all"
-    fi
-    for p in $pids; do
-        [[ "$all" == *" $p "* ]] || continue
-        [[ -r "/proc/$p/stat" ]] || continue
-        tr '\0' ' ' <"/proc/$p/cmdline" | grep -q tenantry.fcgi || continue
-        printf '%s:%s\n' "$p" "$(awk '{ print $22 }' "/proc/$p/stat")"
-    done | sort
-}
-
 # Several requests, so that every worker (nginx hands them out) is exercised.
 expect_all_503() {
     local i t

@@ -41,6 +41,10 @@
 #   psql_in_tenant URL TENANT_ID SQL   SQL in one transaction that first sets
 #                      tenantry.tenant_id with set_config(..., true)
 #
+# Processes
+#   worker_ids         this stack's tenantry.fcgi workers as sorted "PID:STARTTIME"
+#                      lines (a restarted worker changes either)
+#
 # Tokens made by hand
 #   forge_jwt PAYLOAD_JSON [ALG]  header {"alg":ALG,"typ":"JWT"} (default HS256),
 #                      signed with the test secret: HS256 -> HMAC-SHA256,
@@ -360,4 +364,25 @@ claims() {
     jq -cn --arg k "$1" --arg s "$2" --arg t "${3:-}" --arg iss "$iss" --argjson now "$now" '
         {iss: $iss, aud: ("tenantry:" + $k), sub: $s, iat: $now, exp: ($now + 600)}
         + (if $t == "" then {} else {tenant_id: $t} end)'
+}
+
+# ---- Processes -------------------------------------------------------------------
+
+# This stack's workers as "PID:STARTTIME" lines (a restarted worker changes
+# either). The stack records its workers' PIDs; pgrep alone would also see
+# other stacks' workers on this machine.
+worker_ids() {
+    local pids p rec="$TENANTRY_TEST_STATE_DIR/run/tenantry.pids" all
+    all=" $(pgrep -f tenantry.fcgi | tr '\n' ' ') "
+    if [[ -s "$rec" ]]; then
+        pids="$(awk '{ print $1 }' "$rec")"
+    else
+        pids="$all"
+    fi
+    for p in $pids; do
+        [[ "$all" == *" $p "* ]] || continue
+        [[ -r "/proc/$p/stat" ]] || continue
+        tr '\0' ' ' <"/proc/$p/cmdline" | grep -q tenantry.fcgi || continue
+        printf '%s:%s\n' "$p" "$(awk '{ print $22 }' "/proc/$p/stat")"
+    done | sort
 }
