@@ -99,8 +99,13 @@ api_login_check(struct req *r, const char *email_in, const char *password, size_
 		char nh[AUTH_HASH_MAX];
 		struct db_batch u = { 0 };
 
-		/* Best effort: a failed upgrade must not fail a correct login. */
+		/*
+		 * Best effort: a failed upgrade must not fail a correct login.
+		 * The user's own context first: RLS lets a user update only their
+		 * own row.
+		 */
 		if (auth_password_hash(password, pwlen, nh)) {
+			db_add(&u, ST_CTX_USER, 1, uid);
 			db_add(&u, ST_USER_SET_HASH, 2, uid, nh);
 			if (db_exec(r->w->db, r->a, &u, r->request_id) != DB_OK)
 				log_warn(r->request_id, "password hash upgrade failed");

@@ -309,7 +309,7 @@ static const struct field accept_fields[] = {
 };
 enum { A_TOKEN, A_NAME, A_PASSWORD, A__N };
 /* Columns of ST_INVITE_LOOKUP. */
-enum { I_ID, I_TENANT, I_EMAIL, I_ROLE, I_ACCEPTED, I_REVOKED, I_EXPIRED, I_USER };
+enum { I_ID, I_TENANT, I_EMAIL, I_ROLE, I_ACCEPTED, I_REVOKED, I_EXPIRED, I_HAS_ACCOUNT };
 
 /*
  * POST /api/v1/invitations/accept {token, name?, password?}: a new user
@@ -365,7 +365,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 			    "this invitation was sent to another email address");
 		uid = r->who.user_id;
 	} else {
-		if (db_val(inv, 0, I_USER) != NULL)
+		if (db_bool(inv, 0, I_HAS_ACCOUNT))
 			return http_error(r, 409, "conflict",
 			    "an account with this email exists: sign in, then accept with your token");
 		if (!core_uuid_new(newid) || !auth_password_hash(v[A_PASSWORD].s, v[A_PASSWORD].len, pw))
@@ -376,7 +376,7 @@ api_invite_accept(struct req *r, struct db_batch *pre)
 	/* The invitation's tenant is this transaction's context from here on. */
 	db_add(&b, ST_SET_TENANT, 1, db_val(inv, 0, I_TENANT));
 	if (!signed_in)
-		db_add(&b, ST_USER_CREATE_ID, 4, uid, email, v[A_NAME].s, pw);
+		db_add(&b, ST_USER_CREATE_ID, 4, hash, uid, v[A_NAME].s, pw);
 	db_add(&b, ST_TENANT_LOCK, 0);
 	claim = db_add(&b, ST_INVITE_CLAIM, 2, db_val(inv, 0, I_ID), uid);
 	au[0] = "user";

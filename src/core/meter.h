@@ -30,7 +30,8 @@ bool core_date_parse(const char *s, int64_t *day);
  * Parse an RFC 3339 timestamp ("2026-11-30T12:00:00Z", "...T12:00:00.123+01:00";
  * 'T'/'Z' in either case) into epoch seconds (fraction dropped). Strict:
  * real calendar dates, 00..23:00..59:00..60 (a leap second counts as :59),
- * offsets up to +-23:59, years 0001..9999. False otherwise.
+ * offsets up to +-23:59, years 0001..9999, at most 40 characters (a
+ * fraction of up to 14 digits with an offset). False otherwise.
  */
 bool core_rfc3339_parse(const char *s, int64_t *epoch);
 

@@ -145,13 +145,21 @@ core_mono_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+ * The year is written with snprintf, not strftime's %Y, which writes year 1
+ * as "1" (fuzz_rfc3339: 0001-01-01T00:00:00Z did not come back): four
+ * digits for every year core_rfc3339_parse reads.
+ */
 void
 core_rfc3339(time_t t, char out[21])
 {
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* Each field reduced to its width, so the 20 characters are a bound the compiler can see. */
+	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
 bool

@@ -46,7 +46,7 @@ bool core_utf8_valid(const char *s, size_t n);
 
 /* Monotonic milliseconds, for durations. */
 double core_mono_ms(void);
-/* RFC 3339 UTC with seconds, e.g. 2026-11-22T10:00:00Z, into out[21]. */
+/* RFC 3339 UTC with seconds, e.g. 2026-11-22T10:00:00Z, into out[21] (years 0001..9999). */
 void core_rfc3339(time_t t, char out[21]);
 
 /* Parse a decimal int64 in [min, max]; the whole string must be digits. */

@@ -223,8 +223,9 @@ user_create(struct ctl *c, const char *email, const char *name, const char *hash
 	if (st == DB_CONFLICT) {
 		struct db_batch q = { 0 };
 
+		db_add(&q, ST_AS_OPERATOR, 0);
 		db_add(&q, ST_USER_ID_BY_EMAIL, 1, email);
-		if (ctl_exec(c, &q) != DB_OK || (id = db_val(q.q[0].res, 0, 0)) == NULL)
+		if (ctl_exec(c, &q) != DB_OK || (id = db_val(q.q[1].res, 0, 0)) == NULL)
 			return EX_FAIL;
 		snprintf(id_out, UUID_LEN + 1, "%s", id);
 		return EX_EXISTS;
@@ -366,10 +367,11 @@ cmd_create_tenant(struct ctl *c, int argc, char **argv)
 	if (!core_slug_valid(slug, strlen(slug)))
 		return ctl_fail("the slug must be lower-case letters, digits and '-' (1-63)");
 	if (owner != NULL) {
+		db_add(&b, ST_AS_OPERATOR, 0);
 		db_add(&b, ST_USER_ID_BY_EMAIL, 1, owner);
-		if (ctl_exec(c, &b) != DB_OK || db_val(b.q[0].res, 0, 0) == NULL)
+		if (ctl_exec(c, &b) != DB_OK || db_val(b.q[1].res, 0, 0) == NULL)
 			return ctl_fail("no user with email %s (create it first)", owner);
-		snprintf(uid, sizeof(uid), "%s", db_val(b.q[0].res, 0, 0));
+		snprintf(uid, sizeof(uid), "%s", db_val(b.q[1].res, 0, 0));
 	}
 	rc = tenant_create(c, name, slug, tier, id);
 	if (rc == EX_EXISTS) {
@@ -411,8 +413,9 @@ cmd_add_member(struct ctl *c, int argc, char **argv)
 		return ctl_fail("add-member needs --tenant, a valid --email and --role owner|admin|member|viewer");
 	if (!tenant_find(c, tenant, tid))
 		return ctl_fail("no tenant %s", tenant);
+	db_add(&b, ST_AS_OPERATOR, 0);
 	db_add(&b, ST_USER_ID_BY_EMAIL, 1, email);
-	if (ctl_exec(c, &b) != DB_OK || (uid = db_val(b.q[0].res, 0, 0)) == NULL)
+	if (ctl_exec(c, &b) != DB_OK || (uid = db_val(b.q[1].res, 0, 0)) == NULL)
 		return ctl_fail("no user with email %s", email);
 	if (member_add(c, tid, uid, role) != EX_DONE)
 		return ctl_fail("could not add the member (does the tenant exist?)");

@@ -38,12 +38,14 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/*
 	 * The authorisation context (see sql/001_schema.sql): ctx_user first,
 	 * then ctx_tenant_id or ctx_tenant_slug, in the request's transaction.
-	 * $1 user id.
+	 * $1 user id. No user is in context yet, so RLS shows no users row:
+	 * app.principal() (sql/009_users_rls.sql) returns that one user's
+	 * authorisation facts, nothing else.
 	 */
 	[ST_CTX_USER] = { "ctx_user",
 		"SELECT set_config('tenantry.user_id', u.id::text, true),"
 		" set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true)"
-		" FROM users u WHERE u.id = $1::uuid", 1 },
+		" FROM app.principal($1::uuid) u", 1 },
 /*
  * The tenant's IP allow-list (settings security.ip_whitelist) as CIDRs
  * separated by spaces, "" when it has none: what the worker enforces
@@ -229,10 +231,13 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/* ---- Users -------------------------------------------------------- */
 
-	/* $1 email (lower-cased). */
+	/*
+	 * $1 email (lower-cased): id and PHC hash of exactly that address,
+	 * through app.login_user() (no user is in context at sign-in).
+	 */
 	[ST_USER_LOGIN] = { "user_login",
-		"SELECT id, password_hash FROM users WHERE email = $1", 1 },
-	/* $1 user id, $2 new PHC hash (parameter upgrade at login). */
+		"SELECT id, password_hash FROM app.login_user($1)", 1 },
+	/* After ctx_user (RLS: a user updates their own row): $1 user id, $2 new PHC hash (parameter upgrade at login). */
 	[ST_USER_SET_HASH] = { "user_set_hash",
 		"UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1::uuid", 2 },
 	/*
@@ -249,6 +254,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" jsonb_build_object('email', u.email, 'name', u.name, 'is_superadmin', u.is_superadmin),"
 		" $8, $9 FROM u)"
 		" SELECT " USER_JSON("u") ", u.id FROM u", 9 },
+	/* tenantryctl, after as_operator (RLS shows a superadmin every user): $1 email. */
 	[ST_USER_ID_BY_EMAIL] = { "user_id_by_email",
 		"SELECT id FROM users WHERE email = $1", 1 },
 	/*
@@ -487,24 +493,36 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/* $1 token SHA-256 (hex): lets this transaction see that one invitation. */
 	[ST_INVITE_SET_HASH] = { "invite_set_hash",
 		"SELECT set_config('tenantry.invite_hash', $1, true)", 1 },
+	/* The last column: does the invitee have an account (app.invite_has_account, sql/009_users_rls.sql)? */
 	[ST_INVITE_LOOKUP] = { "invite_lookup",
 		"SELECT id, tenant_id, email, role, accepted_at IS NOT NULL, revoked_at IS NOT NULL,"
-		" expires_at <= now(), (SELECT id FROM users WHERE email = i.email)"
+		" expires_at <= now(), app.invite_has_account(i.token_hash)"
 		" FROM invitations i WHERE token_hash = decode($1, 'hex')", 1 },
 	/* In the invitation's tenant: $1 invitation id, $2 accepting user id. One row if it was still open. */
 	[ST_INVITE_CLAIM] = { "invite_claim",
 		"UPDATE invitations SET accepted_at = now(), accepted_by = $2::uuid"
 		" WHERE tenant_id = app.tenant() AND id = $1::uuid AND accepted_at IS NULL"
 		" AND revoked_at IS NULL AND expires_at > now() RETURNING id", 2 },
-	/* $1 id, $2 email, $3 name, $4 password hash (a new user accepting an invitation). */
+	/*
+	 * A new user accepting an invitation, in its tenant's context: $1 the
+	 * token's SHA-256 (hex), $2 id, $3 name, $4 password hash. The e-mail
+	 * is the open invitation's (app.invite_user_create, sql/009_users_rls.sql):
+	 * the app role cannot make an account for any other address. NULL: the
+	 * invitation is no longer open (invite_claim then fails as well).
+	 */
 	[ST_USER_CREATE_ID] = { "user_create_id",
-		"INSERT INTO users (id, email, name, password_hash) VALUES ($1::uuid, $2, $3, $4)", 4 },
+		"SELECT app.invite_user_create(decode($1, 'hex'), $2::uuid, $3, $4)", 4 },
 	/*
 	 * $1 user id, $2 role, $3 invitation id, $4..$8 audit. Returns the
-	 * member's role, and whether they joined now.
+	 * member's role, and whether they joined now. Only after invite_claim
+	 * gave this user the invitation: a claim lost to a concurrent accept
+	 * joins nothing (and the caller answers 410), rather than failing on
+	 * an account that was not made.
 	 */
 	[ST_MEMBER_JOIN] = { "member_join",
-		"WITH j AS (INSERT INTO tenant_users (tenant_id, user_id, role) VALUES (app.tenant(), $1::uuid, $2)"
+		"WITH j AS (INSERT INTO tenant_users (tenant_id, user_id, role) SELECT app.tenant(), $1::uuid, $2"
+		"   WHERE EXISTS (SELECT 1 FROM invitations i WHERE i.tenant_id = app.tenant() AND i.id = $3::uuid"
+		"     AND i.accepted_by = $1::uuid)"
 		"   ON CONFLICT (tenant_id, user_id) DO NOTHING RETURNING *),"
 		" a AS (" AUDIT_INTO " SELECT app.tenant(), $4, $5::uuid, $6, 'member.joined', 'user', $1,"
 		"   NULL, jsonb_build_object('role', j.role, 'invitation_id', $3::text), $7, $8 FROM j)"
@@ -806,15 +824,16 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/*
 	 * The session behind a __Host-tenantry cookie; $1 the SHA-256 (hex) of
 	 * the cookie value. Sets the same transaction-local user as ctx_user
-	 * and returns one row only for a live session: not past its absolute
-	 * expiry, not idle longer than its idle_minutes, and made after the
-	 * user's last password change. Columns: user id, CSRF token.
+	 * (from the same app.principal()) and returns one row only for a live
+	 * session: not past its absolute expiry, not idle longer than its
+	 * idle_minutes, and made after the user's last password change.
+	 * Columns: user id, CSRF token.
 	 */
 	[ST_CTX_SESSION] = { "ctx_session",
 		"SELECT set_config('tenantry.user_id', u.id::text, true),"
 		" set_config('tenantry.superadmin', CASE WHEN u.is_superadmin THEN 'on' ELSE '' END, true),"
 		" u.id, s.csrf_token"
-		" FROM sessions s JOIN users u ON u.id = s.user_id"
+		" FROM sessions s CROSS JOIN LATERAL app.principal(s.user_id) u"
 		" WHERE s.id_hash = decode($1, 'hex') AND s.expires_at > now()"
 		" AND s.last_seen_at > now() - make_interval(mins => s.idle_minutes)"
 		" AND s.created_at >= u.password_changed_at", 1 },
@@ -879,7 +898,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   'expires_at', app.ts(i.expires_at),"
 		"   'state', CASE WHEN i.accepted_at IS NOT NULL OR i.revoked_at IS NOT NULL THEN 'used'"
 		"     WHEN i.expires_at <= now() THEN 'expired' ELSE 'open' END,"
-		"   'has_account', EXISTS (SELECT 1 FROM users WHERE email = i.email))"
+		"   'has_account', app.invite_has_account(i.token_hash))"
 		" FROM invitations i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = decode($1, 'hex')", 1 },
 	/* The slug of a workspace the user in context belongs to: $1 tenant id. */
 	[ST_WEB_TENANT_SLUG] = { "web_tenant_slug",

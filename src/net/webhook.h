@@ -53,8 +53,10 @@ bool net_webhook_url_parse(const char *url, struct webhook_url *u);
  * False for every address a webhook must not reach: unspecified, loopback,
  * private, CGNAT, link-local, ULA, site-local, multicast, broadcast and
  * reserved, documentation and benchmarking ranges, and IPv6 forms embedding
- * IPv4 (mapped, compatible, NAT64, 6to4) of any of those. Any family but
- * AF_INET and AF_INET6 is not public.
+ * IPv4 (mapped, compatible, NAT64, 6to4) of any of those; for IPv6, anything
+ * outside global unicast 2000::/3 and the IETF protocol assignments
+ * 2001::/23 (Teredo, benchmarking, ORCHID) in it. Any family but AF_INET and
+ * AF_INET6 is not public.
  */
 bool net_addr_is_public(const struct sockaddr *sa);
 

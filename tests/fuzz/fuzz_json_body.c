@@ -37,6 +37,7 @@ static const struct field fields[] = {
 	{ "count",    FT_INT,    false, -5, 1000 },
 	{ "big",      FT_INT,    false, INT64_MIN, INT64_MAX },
 	{ "settings", FT_OBJECT, false, 0, 0 },
+	{ "scopes",   FT_ARRAY,  false, 1, 3 },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -201,6 +202,12 @@ check_value(const struct field *f, const struct fval *v, struct json_object *in)
 		if (v->o != x || !json_object_is_type(v->o, json_type_object))
 			fail("FT_OBJECT is not the body's object");
 		break;
+	case FT_ARRAY:
+		if (v->o != x || !json_object_is_type(v->o, json_type_array) ||
+		    (long long)json_object_array_length(v->o) < f->min ||
+		    (long long)json_object_array_length(v->o) > f->max)
+			fail("FT_ARRAY is not the body's array of min..max elements");
+		break;
 	}
 }
 
@@ -271,19 +278,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct arena *a;
 	struct json_object *o, *again;
-	const char *text;
+	const char *text, *why = NULL;
 	size_t tlen, i;
 	bool strict;
 
 	if (a == NULL && (a = arena_new(4096)) == NULL)
 		return 0;
 	strict = http_json_strict((const char *)data, size);
-	if ((o = http_json_parse((const char *)data, size)) == NULL) {
-		/* A bare scalar is left out: json-c wants more input after "3". */
+	if ((o = http_json_parse_why((const char *)data, size, &why)) == NULL) {
+		/*
+		 * A bare scalar is left out: json-c wants more input after "3".
+		 * Beyond RFC 8259, a member named twice in one object is refused
+		 * (issue 16), with its reason in why.
+		 */
 		for (i = 0; i < size && strchr(" \t\r\n", data[i]) != NULL && data[i] != '\0'; i++)
 			;
-		if (strict && i < size && (data[i] == '{' || data[i] == '['))
-			fail("http_json_parse refused an object or array http_json_strict accepts");
+		if (strict && why == NULL && i < size && (data[i] == '{' || data[i] == '['))
+			fail("http_json_parse refused an object or array http_json_strict accepts, giving no reason");
 		return 0;
 	}
 	if (!strict)

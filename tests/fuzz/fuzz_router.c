@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "app/routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

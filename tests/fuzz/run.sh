@@ -4,7 +4,8 @@
 #   tests/fuzz/run.sh [seconds] [target ...]
 #
 # seconds defaults to 60; targets default to every tests/fuzz/fuzz_<name>.c
-# (name: query, cookie, path, router, jwt, json_body, tmpl). Each target
+# (name: query, cookie, path, router, jwt, json_body, tmpl, rfc3339,
+# webhook_url, cidr, settings). Each target
 # first replays the reproducers tests/fuzz/crashes/<name>-* (every one must
 # run clean once its bug is fixed), then fuzzes under ASan+UBSan on a copy
 # of tests/fuzz/corpus/<name>, with tests/fuzz/<name>.dict when there is
@@ -69,6 +70,9 @@ max_len() {
 	query | cookie) echo 8300 ;;   # HTTP_QUERY_MAX, HTTP_COOKIE_MAX 8 KiB
 	path | router) echo 2100 ;;    # HTTP_PATH_MAX 2048
 	jwt) echo 4200 ;;              # JWT_MAX_LEN 4096
+	rfc3339) echo 64 ;;            # 40 characters at most
+	webhook_url) echo 2200 ;;      # WEBHOOK_URL_MAX 2048
+	settings) echo 12000 ;;        # SETTINGS_MAX_BYTES 10 KiB
 	*) echo 4096 ;;
 	esac
 }
@@ -101,9 +105,10 @@ for t in "${targets[@]}"; do
 	    -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$art/" \
 	    ${dict[@]+"${dict[@]}"} "$corpus" >"$log" 2>&1 || status=$?
 
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	# A target that dies on its seed corpus prints no "cov:" line: no match is no value, not an exit.
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
 	files=$(find "$corpus" -type f | wc -l)
 	findings=$(find "$art" -type f | wc -l)
 	printf '%-10s %7s %10s %8s %7s %7s  %s\n' "$t" "$status" "${execs:--}" "${rate:--}" \

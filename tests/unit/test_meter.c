@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/meter.h"
+#include "core/util.h"
 
 /* ---- Calendar ------------------------------------------------------------------ */
 
@@ -120,6 +121,33 @@ rfc3339_table(void **state)
 			fail_msg("\"%s\": %lld, want %lld", rfc3339[i].s, (long long)e, (long long)rfc3339[i].epoch);
 	}
 	assert_false(core_rfc3339_parse(NULL, &(int64_t){ 0 }));
+}
+
+/* core_rfc3339 writes four-digit years (strftime's %Y wrote year 1 as "1"), and what it writes parses back. */
+static void
+rfc3339_format(void **state)
+{
+	static const struct {
+		int64_t     epoch;
+		const char *s;
+	} cases[] = {
+		{ -62135596800LL, "0001-01-01T00:00:00Z" },
+		{ -30610224001LL, "0999-12-31T23:59:59Z" },
+		{ -30610224000LL, "1000-01-01T00:00:00Z" },
+		{ 0, "1970-01-01T00:00:00Z" },
+		{ 1796040000LL, "2026-11-30T12:00:00Z" },
+		{ 253402300799LL, "9999-12-31T23:59:59Z" },
+	};
+	char out[21];
+	int64_t back;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		core_rfc3339((time_t)cases[i].epoch, out);
+		assert_string_equal(out, cases[i].s);
+		assert_true(core_rfc3339_parse(out, &back));
+		assert_int_equal(back, cases[i].epoch);
+	}
 }
 
 static void
@@ -347,6 +375,7 @@ main(void)
 		cmocka_unit_test(days_in_month),
 		cmocka_unit_test(day_of_epoch),
 		cmocka_unit_test(rfc3339_table),
+		cmocka_unit_test(rfc3339_format),
 		cmocka_unit_test(date_table),
 		cmocka_unit_test(month_table),
 		cmocka_unit_test(periods),

@@ -777,6 +777,70 @@ cidr_table(void **state)
 	assert_int_equal(fails, 0);
 }
 
+/*
+ * A string holding U+0000 is refused wherever the schema takes a string,
+ * although its text up to the NUL is valid (the edge's parser refuses it
+ * first; fuzz_cidr found the schema alone accepting it).
+ */
+static void
+nul_in_strings(void **state)
+{
+	static const struct {
+		const char *sec, *key, *text;
+		size_t      len;
+		bool        in_list;
+	} cases[] = {
+		{ "security", "ip_whitelist", "203.0.113.0/24\0junk", 20, true },
+		{ "branding", "logo_url", "https://x.example/\0", 19, false },
+		{ "branding", "primary_color", "#000000\0", 8, false },
+		{ "integrations", "slack_workspace", "acme\0", 5, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *patch = json_object_new_object(), *sec = json_object_new_object();
+		struct json_object *cur = json_object_new_object(), *details = json_object_new_array(), *m, *f;
+		struct json_object *v = json_object_new_string_len(cases[i].text, (int)cases[i].len);
+		char field[64];
+
+		if (cases[i].in_list) {
+			struct json_object *list = json_object_new_array();
+
+			json_object_array_add(list, v);
+			v = list;
+		}
+		json_object_object_add(sec, cases[i].key, v);
+		json_object_object_add(patch, cases[i].sec, sec);
+		assert_non_null(m = settings_apply(cur, patch, SETTINGS_SUPERADMIN, details));
+		assert_int_equal(json_object_array_length(details), 1);
+		assert_true(json_object_object_get_ex(json_object_array_get_idx(details, 0), "field", &f));
+		snprintf(field, sizeof(field), "%s.%s", cases[i].sec, cases[i].key);
+		assert_string_equal(json_object_get_string(f), field);
+		/* The same text without its NUL is fine. */
+		json_object_put(m);
+		json_object_put(details);
+		json_object_put(patch);
+		patch = json_object_new_object();
+		sec = json_object_new_object();
+		v = json_object_new_string(cases[i].text);
+		if (cases[i].in_list) {
+			struct json_object *list = json_object_new_array();
+
+			json_object_array_add(list, v);
+			v = list;
+		}
+		json_object_object_add(sec, cases[i].key, v);
+		json_object_object_add(patch, cases[i].sec, sec);
+		details = json_object_new_array();
+		assert_non_null(m = settings_apply(cur, patch, SETTINGS_SUPERADMIN, details));
+		assert_int_equal(json_object_array_length(details), 0);
+		json_object_put(m);
+		json_object_put(details);
+		json_object_put(patch);
+		json_object_put(cur);
+	}
+}
+
 int
 main(void)
 {
@@ -786,6 +850,7 @@ main(void)
 		cmocka_unit_test(merge_table),
 		cmocka_unit_test(url_table),
 		cmocka_unit_test(cidr_table),
+		cmocka_unit_test(nul_in_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
