@@ -295,9 +295,12 @@ SELECT set_config('tenantry.superadmin', '', true);
 
 -- The operator's substring search of name or slug (case-insensitive),
 -- for a superadmin only; p_q is the text as typed (LIKE's wildcards in it
--- match themselves).
+-- match themselves). The trigram indexes are its only plan: on a small
+-- fleet the planner would rather read the table, which grows with the
+-- fleet (enable_seqscan is off for this function's own queries).
 CREATE FUNCTION app.tenant_search(p_q text) RETURNS SETOF uuid
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 100 AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+SET enable_seqscan = off ROWS 100 AS $$
 DECLARE
 	pat text := '%' || replace(replace(replace(lower(p_q), '\', '\\'), '%', '\%'), '_', '\_') || '%';
 BEGIN

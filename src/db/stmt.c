@@ -453,10 +453,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   AND ($5::bigint IS NULL OR (tu.joined_at, tu.user_id) > (" CURSOR_TS("5") ", $6::uuid))"
 		"   ORDER BY tu.joined_at, tu.user_id LIMIT $1::int + 1 OFFSET $2::int),"
 		" p AS (SELECT * FROM f ORDER BY joined_at, user_id LIMIT $1::int)"
-		" SELECT json_build_object('users', coalesce((SELECT json_agg(json_build_object("
+		" SELECT json_build_object('users', coalesce((SELECT json_agg((SELECT json_build_object("
 		"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role,"
-		"   'joined_at', app.ts(p.joined_at)) ORDER BY p.joined_at, p.user_id)"
-		"   FROM p JOIN users u ON u.id = p.user_id), '[]'::json),"
+		"   'joined_at', app.ts(p.joined_at)) FROM users u WHERE u.id = p.user_id)"
+		"   ORDER BY p.joined_at, p.user_id) FROM p), '[]'::json),"
 		" 'total', CASE WHEN $4::text IS NULL"
 		"   THEN coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)"
 		"   ELSE (SELECT count(*) FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu") ") END,"
@@ -992,4 +992,14 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" extract(epoch FROM s.last_seen_at)::float8, s.idle_minutes,"
 		" extract(epoch FROM s.created_at)::float8, extract(epoch FROM u.password_changed_at)::float8"
 		" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = decode($1, 'hex')", 1 },
+
+	/* ---- Maintained counts (tenantryctl verify-counts, as operator) ------- */
+
+	/*
+	 * Every maintained count recomputed (app.verify_counts in
+	 * 007_counts_paging.sql): one row per count that differs, (tenant id,
+	 * slug, what, stored, actual); $1 true sets each to the actual value.
+	 */
+	[ST_VERIFY_COUNTS] = { "verify_counts",
+		"SELECT tenant_id, slug, what, stored, actual FROM app.verify_counts($1::boolean)", 1 },
 };

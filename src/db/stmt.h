@@ -104,6 +104,8 @@ enum stmt {
 	ST_USAGE_FACTS,
 	/* A dashboard session's deadlines, for the worker's cache. */
 	ST_SESSION_FACTS,
+	/* Maintained counts against count(*) (tenantryctl verify-counts). */
+	ST_VERIFY_COUNTS,
 	ST__COUNT
 };
 
