@@ -36,6 +36,15 @@
 #define CURSOR_TS(n) "('epoch'::timestamptz + $" n "::bigint * interval '1 microsecond')"
 #define NEXT_CURSOR(page, ts, id) \
 	"(" page " + 1) || '.' || (extract(epoch FROM " ts ") * 1000000)::bigint || '.' || " id
+/*
+ * A list's answer: the object of FIELDS, plus next_cursor (NEXT, a
+ * subquery on the page p) when the CTE f found more rows than LIM; on the
+ * last page there is no next_cursor member.
+ */
+#define LIST_JSON(lim, next, fields) \
+	" SELECT CASE WHEN (SELECT count(*) FROM f) > " lim \
+	" THEN json_build_object(" fields ", 'next_cursor', (" next "))" \
+	" ELSE json_build_object(" fields ") END"
 /* A case-insensitive substring pattern for LIKE from parameter $n (its wildcards match themselves). */
 #define LIKE_PAT(n) \
 	"'%' || replace(replace(replace(lower($" n "), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
@@ -361,6 +370,15 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   AND (" t ".created_at < " CURSOR_TS("4") " OR " t ".id > $5::uuid)))"
 #define TENANT_MINE_Q(t) \
 		" AND ($3::text IS NULL OR strpos(lower(" t ".name), lower($3)) > 0 OR strpos(" t ".slug, lower($3)) > 0)"
+#define TENANT_LIST_FIELDS \
+	"'tenants', coalesce((SELECT json_agg(" TENANT_JSON("p") \
+	"   ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json)," \
+	" 'total', CASE WHEN NOT app.is_superadmin() THEN (SELECT count(*) FROM tenant_users tu" \
+	"     JOIN tenants t ON t.id = tu.tenant_id WHERE tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t") ")" \
+	"   WHEN $3::text IS NULL THEN (SELECT coalesce(sum(c.tenants), 0)::bigint FROM fleet_counts c" \
+	"     WHERE ($1::text IS NULL OR c.tier = $1) AND ($2::text IS NULL OR c.status = $2))" \
+	"   ELSE (SELECT count(*) FROM tenants t WHERE t.id IN (SELECT app.tenant_search($3))" TENANT_FILTER("t") ") END," \
+	" 'page', $8::int, 'limit', $6::int"
 	[ST_TENANT_LIST] = { "tenant_list",
 		"WITH f AS ("
 		"  (SELECT t.* FROM tenants t WHERE app.is_superadmin()" TENANT_FILTER("t")
@@ -372,16 +390,8 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   " TENANT_AFTER("t")
 		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)),"
 		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $6::int)"
-		" SELECT json_build_object('tenants', coalesce((SELECT json_agg(" TENANT_JSON("p")
-		"   ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json),"
-		" 'total', CASE WHEN NOT app.is_superadmin() THEN (SELECT count(*) FROM tenant_users tu"
-		"     JOIN tenants t ON t.id = tu.tenant_id WHERE tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t") ")"
-		"   WHEN $3::text IS NULL THEN (SELECT coalesce(sum(c.tenants), 0)::bigint FROM fleet_counts c"
-		"     WHERE ($1::text IS NULL OR c.tier = $1) AND ($2::text IS NULL OR c.status = $2))"
-		"   ELSE (SELECT count(*) FROM tenants t WHERE t.id IN (SELECT app.tenant_search($3))" TENANT_FILTER("t") ") END,"
-		" 'page', $8::int, 'limit', $6::int,"
-		" 'next_cursor', CASE WHEN (SELECT count(*) FROM f) > $6::int THEN (SELECT " NEXT_CURSOR("$8::int", "p.created_at", "p.id")
-		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1) END)", 8 },
+		LIST_JSON("$6::int", "SELECT " NEXT_CURSOR("$8::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", TENANT_LIST_FIELDS), 8 },
 	[ST_TENANT_GET] = { "tenant_get",
 		"SELECT " TENANT_JSON("t") " FROM tenants t WHERE t.id = app.tenant()", 0 },
 	/*
@@ -448,21 +458,22 @@ const struct stmt_def stmts[ST__COUNT] = {
 #define MEMBER_Q(tu) \
 		" AND ($4::text IS NULL OR " tu ".user_id IN (SELECT u.id FROM users u WHERE u.email LIKE " LIKE_PAT("4") \
 		"   OR lower(u.name) LIKE " LIKE_PAT("4") "))"
+#define MEMBER_LIST_FIELDS \
+	"'users', coalesce((SELECT json_agg((SELECT json_build_object(" \
+	"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role," \
+	"   'joined_at', app.ts(p.joined_at)) FROM users u WHERE u.id = p.user_id)" \
+	"   ORDER BY p.joined_at, p.user_id) FROM p), '[]'::json)," \
+	" 'total', CASE WHEN $4::text IS NULL" \
+	"   THEN coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)" \
+	"   ELSE (SELECT count(*) FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu") ") END," \
+	" 'page', $3::int, 'limit', $1::int"
 	[ST_MEMBER_LIST] = { "member_list",
 		"WITH f AS (SELECT tu.* FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu")
 		"   AND ($5::bigint IS NULL OR (tu.joined_at, tu.user_id) > (" CURSOR_TS("5") ", $6::uuid))"
 		"   ORDER BY tu.joined_at, tu.user_id LIMIT $1::int + 1 OFFSET $2::int),"
 		" p AS (SELECT * FROM f ORDER BY joined_at, user_id LIMIT $1::int)"
-		" SELECT json_build_object('users', coalesce((SELECT json_agg((SELECT json_build_object("
-		"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role,"
-		"   'joined_at', app.ts(p.joined_at)) FROM users u WHERE u.id = p.user_id)"
-		"   ORDER BY p.joined_at, p.user_id) FROM p), '[]'::json),"
-		" 'total', CASE WHEN $4::text IS NULL"
-		"   THEN coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)"
-		"   ELSE (SELECT count(*) FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu") ") END,"
-		" 'page', $3::int, 'limit', $1::int,"
-		" 'next_cursor', CASE WHEN (SELECT count(*) FROM f) > $1::int THEN (SELECT " NEXT_CURSOR("$3::int", "p.joined_at", "p.user_id")
-		"   FROM p ORDER BY p.joined_at DESC, p.user_id DESC LIMIT 1) END)", 6 },
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$3::int", "p.joined_at", "p.user_id")
+		"   FROM p ORDER BY p.joined_at DESC, p.user_id DESC LIMIT 1", MEMBER_LIST_FIELDS), 6 },
 	/*
 	 * Serialise membership changes of the tenant in context: its row stays
 	 * locked until the transaction ends. MEMBER_STATE must be a separate,
@@ -516,6 +527,11 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 * (µs) and id, $4 page, $5 offset (page paging). No total: pending
 	 * invitations count against the users limit, so a page is most of them.
 	 */
+#define INVITE_LIST_FIELDS \
+	"'invitations', coalesce((SELECT json_agg(json_build_object('id', p.id," \
+	"   'email', p.email, 'role', p.role, 'invited_by', p.invited_by, 'created_at', app.ts(p.created_at)," \
+	"   'expires_at', app.ts(p.expires_at)) ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json)," \
+	" 'page', $4::int, 'limit', $1::int"
 	[ST_INVITE_LIST] = { "invite_list",
 		"WITH f AS (SELECT i.* FROM invitations i WHERE i.tenant_id = app.tenant() AND i.accepted_at IS NULL"
 		"   AND i.revoked_at IS NULL AND i.expires_at > now()"
@@ -523,12 +539,8 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"     AND (i.created_at < " CURSOR_TS("2") " OR i.id > $3::uuid)))"
 		"   ORDER BY i.created_at DESC, i.id LIMIT $1::int + 1 OFFSET $5::int),"
 		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $1::int)"
-		" SELECT json_build_object('invitations', coalesce((SELECT json_agg(json_build_object('id', p.id,"
-		"   'email', p.email, 'role', p.role, 'invited_by', p.invited_by, 'created_at', app.ts(p.created_at),"
-		"   'expires_at', app.ts(p.expires_at)) ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json),"
-		" 'page', $4::int, 'limit', $1::int,"
-		" 'next_cursor', CASE WHEN (SELECT count(*) FROM f) > $1::int THEN (SELECT " NEXT_CURSOR("$4::int", "p.created_at", "p.id")
-		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1) END)", 5 },
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$4::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", INVITE_LIST_FIELDS), 5 },
 	/* $1 invitation id, $2..$6 audit. */
 	[ST_INVITE_REVOKE] = { "invite_revoke",
 		"WITH r AS (UPDATE invitations SET revoked_at = now() WHERE tenant_id = app.tenant() AND id = $1::uuid"
@@ -777,18 +789,19 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 * $1 limit, $2 offset (page paging), $3 page, $4 $5 the cursor's
 	 * created_at (µs) and id. Never a hash. total: the maintained count.
 	 */
+#define KEY_LIST_FIELDS \
+	"'api_keys', coalesce((SELECT json_agg(" KEY_JSON("p") " ORDER BY p.created_at DESC, p.id)" \
+	"   FROM p), '[]'::json)," \
+	" 'total', coalesce((SELECT c.api_keys FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)," \
+	" 'page', $3::int, 'limit', $1::int"
 	[ST_KEY_LIST] = { "key_list",
 		"WITH f AS (SELECT * FROM api_keys k WHERE k.tenant_id = app.tenant()"
 		"   AND ($4::bigint IS NULL OR (k.created_at <= " CURSOR_TS("4")
 		"     AND (k.created_at < " CURSOR_TS("4") " OR k.id > $5::uuid)))"
 		"   ORDER BY k.created_at DESC, k.id LIMIT $1::int + 1 OFFSET $2::int),"
 		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $1::int)"
-		" SELECT json_build_object('api_keys', coalesce((SELECT json_agg(" KEY_JSON("p") " ORDER BY p.created_at DESC, p.id)"
-		"   FROM p), '[]'::json),"
-		" 'total', coalesce((SELECT c.api_keys FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0),"
-		" 'page', $3::int, 'limit', $1::int,"
-		" 'next_cursor', CASE WHEN (SELECT count(*) FROM f) > $1::int THEN (SELECT " NEXT_CURSOR("$3::int", "p.created_at", "p.id")
-		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1) END)", 5 },
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$3::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", KEY_LIST_FIELDS), 5 },
 	/*
 	 * A key of the tenant in context: $1 name, $2 scopes (text[] literal),
 	 * $3 display prefix, $4 hash (hex), $5 creator (user id), $6 expires_at
