@@ -35,7 +35,7 @@ SELECT set_config('tenantry.tenant_id', id::text, true) AS big FROM tenants WHER
 INSERT INTO tenant_users (tenant_id, user_id, role, joined_at)
 SELECT :'big'::uuid, u.id, CASE WHEN u.n = 1 THEN 'owner' WHEN u.n % 10 = 0 THEN 'admin' ELSE 'member' END,
        now() - u.n * interval '3 seconds'
-  FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users
+  FROM (SELECT id, substring(email FROM '-m([0-9]+)@')::int AS n FROM users
          WHERE email LIKE :'tag' || '-m%@scale.example') u;
 INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, created_at)
 SELECT :'big'::uuid, 'scale key ' || i, 'tnt_scale' || i, sha256(convert_to(:'tag' || 'k' || i, 'UTF8')),
@@ -61,7 +61,7 @@ DECLARE
 	owners uuid[];
 	k int := 0;
 BEGIN
-	SELECT array_agg(id ORDER BY email) INTO owners FROM users
+	SELECT array_agg(id ORDER BY substring(email FROM '-m([0-9]+)@')::int) INTO owners FROM users
 	 WHERE email LIKE current_setting('scale.tag') || '-m%@scale.example';
 	FOR t IN SELECT id, row_number() OVER (ORDER BY slug) AS n FROM tenants
 	          WHERE slug LIKE current_setting('scale.tag') || '-%' AND slug <> current_setting('scale.tag') || '-1'
