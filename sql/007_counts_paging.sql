@@ -335,4 +335,9 @@ DROP INDEX api_keys_tenant_idx;
 CREATE INDEX invitations_pending_idx ON invitations (tenant_id, created_at DESC, id)
 	WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
+-- The activity log's actor filter, in its keyset order (id, newest first):
+-- by label (e-mail, key name) and by actor id.
+CREATE INDEX audit_log_actor_label_idx ON audit_log (tenant_id, actor_label, id DESC);
+CREATE INDEX audit_log_actor_id_idx ON audit_log (tenant_id, actor_id, id DESC) WHERE actor_id IS NOT NULL;
+
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA app TO tenantry_app;

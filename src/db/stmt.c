@@ -846,8 +846,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/*
 	 * Audit events of the tenant in context, newest first. $1 from, $2 to
-	 * (timestamps or NULL), $3 action, $4 actor (id or label), $5 actor
-	 * type, $6 cursor (events with a smaller id), $7 rows to return.
+	 * (timestamps or NULL), $3 action, $4 actor label, $5 actor type, $6
+	 * cursor (events with a smaller id), $7 rows to return, $8 actor id (the
+	 * actor when it is a UUID, else NULL: an actor matches an id or a label).
+	 * An actor label alone is served in id order by audit_log_actor_label_idx.
 	 * Columns: id, the event as JSON, then the CSV fields.
 	 */
 	[ST_ACTIVITY] = { "activity",
@@ -860,9 +862,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" FROM audit_log WHERE tenant_id = app.tenant()"
 		" AND ($1::timestamptz IS NULL OR occurred_at >= $1::timestamptz)"
 		" AND ($2::timestamptz IS NULL OR occurred_at < $2::timestamptz)"
-		" AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR actor_id::text = $4 OR actor_label = $4)"
+		" AND ($3::text IS NULL OR action = $3)"
+		" AND ($4::text IS NULL OR actor_label = $4 OR ($8::uuid IS NOT NULL AND actor_id = $8::uuid))"
 		" AND ($5::text IS NULL OR actor_type = $5) AND ($6::bigint IS NULL OR id < $6::bigint)"
-		" ORDER BY id DESC LIMIT $7::int", 7 },
+		" ORDER BY id DESC LIMIT $7::int", 8 },
 
 	/* ---- Audit log ---------------------------------------------------- */
 
