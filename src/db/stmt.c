@@ -357,12 +357,25 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 * else those the caller is a member of. $1 tier, $2 status, $3 search
 	 * text (name or slug, case-insensitive substring), $4 $5 the cursor's
 	 * timestamp (µs) and id (rows after it), $6 limit, $7 offset (page
-	 * paging), $8 page. Each branch reads at most limit + 1 rows in the
-	 * order of an index (tenants_created_idx, or by tier or status); a
-	 * superadmin's search goes through app.tenant_search (trigram indexes,
-	 * 007_counts_paging.sql). total: the fleet counts, or the matches of a
-	 * search, or the caller's own tenants.
+	 * paging), $8 page. Three branches, two of them cut when the statement
+	 * is planned for its parameters: a superadmin's list reads at most
+	 * limit + 1 rows in the order of an index (tenants_created_idx, or by
+	 * tier or status); a superadmin's search starts from the matches of
+	 * app.tenant_search (trigram indexes, 007_counts_paging.sql) and reads
+	 * each by id; a member's list, their memberships. total: the fleet
+	 * counts, or the matches of a search, or the caller's own tenants.
 	 */
+/*
+ * A tenant found by app.tenant_search, read by its id (tenants_pkey): the
+ * OFFSET 0 keeps the planner from turning the lookup into a join that
+ * reads the fleet to hash it (it would, for a search or a member's list
+ * with q, whose filter it cannot estimate).
+ */
+#define SEARCHED_TENANT(t) \
+		" (SELECT * FROM tenants x WHERE x.id = s.id OFFSET 0) " t
+/* A member's tenant, read by its id: their memberships lead, never the fleet. */
+#define MEMBER_TENANT(t) \
+		" (SELECT * FROM tenants x WHERE x.id = tu.tenant_id OFFSET 0) " t
 #define TENANT_FILTER(t) \
 		" AND ($1::text IS NULL OR " t ".tier = $1) AND ($2::text IS NULL OR " t ".status = $2)"
 #define TENANT_AFTER(t) \
@@ -374,18 +387,23 @@ const struct stmt_def stmts[ST__COUNT] = {
 	"'tenants', coalesce((SELECT json_agg(" TENANT_JSON("p") \
 	"   ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json)," \
 	" 'total', CASE WHEN NOT app.is_superadmin() THEN (SELECT count(*) FROM tenant_users tu" \
-	"     JOIN tenants t ON t.id = tu.tenant_id WHERE tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t") ")" \
+	"     CROSS JOIN LATERAL" MEMBER_TENANT("t") " WHERE tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t") ")" \
 	"   WHEN $3::text IS NULL THEN (SELECT coalesce(sum(c.tenants), 0)::bigint FROM fleet_counts c" \
 	"     WHERE ($1::text IS NULL OR c.tier = $1) AND ($2::text IS NULL OR c.status = $2))" \
-	"   ELSE (SELECT count(*) FROM tenants t WHERE t.id IN (SELECT app.tenant_search($3))" TENANT_FILTER("t") ") END," \
+	"   ELSE (SELECT count(*) FROM app.tenant_search($3) s(id) CROSS JOIN LATERAL" SEARCHED_TENANT("t") \
+	"     WHERE true" TENANT_FILTER("t") ") END," \
 	" 'page', $8::int, 'limit', $6::int"
 	[ST_TENANT_LIST] = { "tenant_list",
 		"WITH f AS ("
-		"  (SELECT t.* FROM tenants t WHERE app.is_superadmin()" TENANT_FILTER("t")
-		"    AND ($3::text IS NULL OR t.id IN (SELECT app.tenant_search($3)))" TENANT_AFTER("t")
+		"  (SELECT t.* FROM tenants t WHERE app.is_superadmin() AND $3::text IS NULL" TENANT_FILTER("t")
+		"   " TENANT_AFTER("t")
 		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)"
 		"  UNION ALL"
-		"  (SELECT t.* FROM tenant_users tu JOIN tenants t ON t.id = tu.tenant_id"
+		"  (SELECT t.* FROM app.tenant_search($3) s(id) CROSS JOIN LATERAL" SEARCHED_TENANT("t")
+		"   WHERE app.is_superadmin() AND $3::text IS NOT NULL" TENANT_FILTER("t") TENANT_AFTER("t")
+		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)"
+		"  UNION ALL"
+		"  (SELECT t.* FROM tenant_users tu CROSS JOIN LATERAL" MEMBER_TENANT("t")
 		"   WHERE NOT app.is_superadmin() AND tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t")
 		"   " TENANT_AFTER("t")
 		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)),"
