@@ -143,6 +143,21 @@ tenants_hook() {
     check_walk "$(tt_tmp)/all_seen" "$(tt_tmp)/all_before" "$(tt_tmp)/gone"
 }
 
+@test "tenants: the search follows a rename (its copy is kept by the tenants trigger)" {
+    local tok u tid
+    tok="$(tt_admin_token)"
+    u="$(tt_uniq)"
+    tid="$(tt_create_tenant "PG Before $u" starter)"
+    tt_api -t "$tok" GET "/api/v1/tenants?q=before%20$u"
+    tt_check '.total == 1 and .tenants[0].id == $t' --arg t "$tid"
+    tt_api -t "$tok" PATCH "/api/v1/tenants/$tid" "{\"name\":\"PG After $u\"}"
+    tt_expect 200
+    tt_api -t "$tok" GET "/api/v1/tenants?q=before%20$u"
+    tt_check '.total == 0 and .tenants == []'
+    tt_api -t "$tok" GET "/api/v1/tenants?q=AFTER%20$u"
+    tt_check '.total == 1 and .tenants[0].id == $t' --arg t "$tid"
+}
+
 @test "tenants: status filter, a member's own list by cursor, and bad cursors" {
     local tok
     tok="$(tt_admin_token)"
