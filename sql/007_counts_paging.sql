@@ -313,6 +313,29 @@ END $$;
 REVOKE EXECUTE ON FUNCTION app.tenant_search(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.tenant_search(text) TO tenantry_app;
 
+-- Member search by e-mail or name within the tenant in context: the ids of
+-- its members whose e-mail or lower-case name holds p_q (as typed; LIKE's
+-- wildcards match themselves). A definer function for the same reason as
+-- app.tenant_search: under row security on users (a table the app role may
+-- one day read only through policies) no trigram index would serve a LIKE.
+-- It answers only for the tenant in context, and only its members.
+CREATE FUNCTION app.member_search(p_q text) RETURNS SETOF uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+SET enable_seqscan = off ROWS 100 AS $$
+DECLARE
+	pat text := '%' || replace(replace(replace(lower(p_q), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+BEGIN
+	IF app.tenant() IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY SELECT m.id FROM (
+	        SELECT u.id FROM users u WHERE u.email LIKE pat
+	        UNION SELECT u.id FROM users u WHERE lower(u.name) LIKE pat) m
+	    WHERE EXISTS (SELECT 1 FROM tenant_users tu WHERE tu.tenant_id = app.tenant() AND tu.user_id = m.id);
+END $$;
+REVOKE EXECUTE ON FUNCTION app.member_search(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.member_search(text) TO tenantry_app;
+
 -- ---------------------------------------------------------------------------
 -- Indexes in each list's keyset order
 -- ---------------------------------------------------------------------------
@@ -324,8 +347,7 @@ DROP INDEX tenants_tier_idx;
 -- A workspace's members in joined order; its owners (the last-owner rule).
 CREATE INDEX tenant_users_joined_idx ON tenant_users (tenant_id, joined_at, user_id);
 CREATE INDEX tenant_users_owners_idx ON tenant_users (tenant_id) WHERE role = 'owner';
--- Member search by e-mail or name (users has no row security: the index
--- serves the app role directly).
+-- Member search by e-mail or name (app.member_search).
 CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);
 CREATE INDEX users_name_trgm ON users USING gin (lower(name) gin_trgm_ops);
 -- A tenant's keys newest first, ties by id.

@@ -45,10 +45,6 @@
 	" SELECT CASE WHEN (SELECT count(*) FROM f) > " lim \
 	" THEN json_build_object(" fields ", 'next_cursor', (" next "))" \
 	" ELSE json_build_object(" fields ") END"
-/* A case-insensitive substring pattern for LIKE from parameter $n (its wildcards match themselves). */
-#define LIKE_PAT(n) \
-	"'%' || replace(replace(replace(lower($" n "), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
-
 #define USER_JSON(u) \
 	"json_build_object('id', " u ".id, 'email', " u ".email, 'name', " u ".name, " \
 	"'is_superadmin', " u ".is_superadmin, 'created_at', app.ts(" u ".created_at))"
@@ -469,13 +465,13 @@ const struct stmt_def stmts[ST__COUNT] = {
 	/*
 	 * Members of the tenant in context in joined order (tenant_users_joined_idx):
 	 * $1 limit, $2 offset (page paging), $3 page, $4 search text (e-mail or
-	 * name, case-insensitive substring: users_email_trgm, users_name_trgm),
+	 * name, case-insensitive substring: app.member_search, on users_email_trgm
+	 * and users_name_trgm),
 	 * $5 $6 the cursor's joined_at (µs) and user id. total: the maintained
 	 * count, or the matches of a search.
 	 */
 #define MEMBER_Q(tu) \
-		" AND ($4::text IS NULL OR " tu ".user_id IN (SELECT u.id FROM users u WHERE u.email LIKE " LIKE_PAT("4") \
-		"   OR lower(u.name) LIKE " LIKE_PAT("4") "))"
+		" AND ($4::text IS NULL OR " tu ".user_id IN (SELECT app.member_search($4)))"
 #define MEMBER_LIST_FIELDS \
 	"'users', coalesce((SELECT json_agg((SELECT json_build_object(" \
 	"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role," \

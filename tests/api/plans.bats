@@ -13,7 +13,8 @@
 load lib_tenants
 
 # Relations a plan must never read whole.
-# (users is not one: the member search may rightly read a small one whole.)
+# (users is not one: only app.member_search reads it by a pattern, checked
+# on its own as member_search_body.)
 BIG='["tenants","tenant_users","api_keys","invitations","audit_log","usage_events","tenant_search"]'
 
 # case | statement | context (super: superadmin; member, admin: of the big
@@ -70,7 +71,8 @@ keys_cursor:api_keys_tenant_created_idx invitations_cursor:invitations_pending_i
 activity_actor_none:audit_log_actor_label_idx activity_actor_label:audit_log_actor_label_idx
 activity_actor_id:audit_log_actor_id_idx owners:tenant_users_owners_idx
 tenant_search_name:tenant_search_name_trgm tenant_search_name:tenant_search_slug_trgm
-stats:tenant_counts_pkey current:tenant_counts_pkey usage_facts:tenant_counts_pkey"
+stats:tenant_counts_pkey current:tenant_counts_pkey usage_facts:tenant_counts_pkey
+member_search_body:users_email_trgm member_search_body:users_name_trgm"
 
 # And indexes a case must not walk: a search starts from its matches, not
 # from the fleet in date order.
@@ -150,6 +152,10 @@ SET LOCAL ROLE tenantry_owner;
 SET LOCAL enable_seqscan = off;
 SELECT pg_temp.plan('tenant_search_name', \$q\$SELECT s.tenant_id FROM tenant_search s WHERE s.name_lc LIKE '%zzzz%'
   UNION SELECT s.tenant_id FROM tenant_search s WHERE s.slug LIKE '%zzzz%'\$q\$);
+SELECT 'member_search_config|' || array_to_string(proconfig, ',') FROM pg_proc WHERE oid = 'app.member_search(text)'::regprocedure;
+SELECT pg_temp.plan('member_search_body', \$q\$SELECT m.id FROM (SELECT u.id FROM users u WHERE u.email LIKE '%m1234@%'
+  UNION SELECT u.id FROM users u WHERE lower(u.name) LIKE '%m1234@%') m
+  WHERE EXISTS (SELECT 1 FROM tenant_users tu WHERE tu.tenant_id = '\$q\$ || :'big' || \$q\$' AND tu.user_id = m.id)\$q\$);
 SELECT pg_temp.plan('tenant_search_broad', \$q\$SELECT s.tenant_id FROM tenant_search s WHERE s.name_lc LIKE '%tenant plan 12%'
   UNION SELECT s.tenant_id FROM tenant_search s WHERE s.slug LIKE '%tenant plan 12%'\$q\$);
 RESET ROLE;
@@ -189,7 +195,9 @@ EOF
     sed 's/^/# /' <<<"$out" >&3
     grep -q '^tenant_search_config|.*enable_seqscan=off' <<<"$out" ||
         tt_fail "app.tenant_search no longer turns sequential scans off" "$out"
-    for name in tenant_search_name tenant_search_broad $(cut -d'|' -f1 <<<"$CASES"); do
+    grep -q '^member_search_config|.*enable_seqscan=off' <<<"$out" ||
+        tt_fail "app.member_search no longer turns sequential scans off" "$out"
+    for name in tenant_search_name tenant_search_broad member_search_body $(cut -d'|' -f1 <<<"$CASES"); do
         line="$(grep "^$name|" <<<"$out")" || { bad+=" $name(no plan)"; continue; }
         seq="$(cut -d'|' -f2 <<<"$line")"
         idx="$(cut -d'|' -f3 <<<"$line")"
