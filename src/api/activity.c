@@ -20,7 +20,7 @@ enum { A_ID, A_JSON, A_CSV_FIRST = 2, A_COLS = 13 };
 
 /* The filters, validated; parameters of ST_ACTIVITY in order. */
 struct filter {
-	const char *p[7];   /* from, to, action, actor, actor_type, cursor, limit */
+	const char *p[8];   /* from, to, action, actor, actor_type, cursor, limit, actor id */
 	int         limit;
 	bool        csv;
 };
@@ -84,6 +84,8 @@ read_filter(struct req *r, struct filter *f)
 	f->p[3] = actor && core_uuid_valid(actor) ? arena_strdup(r->a, actor) : actor;
 	if (f->p[3] != actor)
 		core_uuid_lower(f->p[3], (char *)f->p[3]);
+	/* An actor that is a UUID may be an actor id (actor_idx) as well as a label. */
+	f->p[7] = f->p[3] != actor ? f->p[3] : NULL;
 	f->p[4] = atype;
 	f->p[5] = cursor;
 	/* One row more than asked tells whether there is a next page. */
@@ -99,7 +101,7 @@ api_activity_prefetch(struct req *r, struct db_batch *b)
 
 	if ((st = read_filter(r, &f)) != 0)
 		return st;
-	return db_addv(b, ST_ACTIVITY, 7, f.p) < 0 ? 500 : 0;
+	return db_addv(b, ST_ACTIVITY, 8, f.p) < 0 ? 500 : 0;
 }
 
 /* One CSV field: quoted when needed, and a leading = + - @ neutralised for spreadsheets. */
@@ -158,7 +160,7 @@ send_csv(struct req *r, struct filter *f, const PGresult *first)
 		if ((next = arena_new(4096)) == NULL)
 			break;
 		auth_ctx_again(r, &b);
-		db_addv(&b, ST_ACTIVITY, 7, f->p);
+		db_addv(&b, ST_ACTIVITY, 8, f->p);
 		if (db_exec(r->w->db, next, &b, r->request_id) != DB_OK) {
 			arena_free(next);
 			break;   /* the headers are out: the export ends short */

@@ -97,12 +97,16 @@ int  api_user_create(struct req *r, struct db_batch *pre);
 /* The five audit parameters of a mutation by r's principal into p[0..4]. */
 void api_audit(const struct req *r, const char **p);
 /*
- * page (>= 1, default 1) and limit (1..100, default 50) from the query
- * string; 0, or 400 written. offset and the text forms go to the arena.
+ * page (>= 1, default 1), limit (1..100, default 50) and cursor (a list's
+ * next_cursor: keyset paging, then the offset is 0 and page is the one the
+ * cursor names; page and cursor together are 400) from the query string;
+ * 0, or 400 written. The offset, the cursor's timestamp (µs, text) and id
+ * (NULL without a cursor) and the text forms go to the arena.
  */
 struct page {
 	int         page, limit;
 	const char *page_s, *limit_s, *offset_s;
+	const char *cursor_ts, *cursor_id;
 };
 int  api_page(struct req *r, struct page *pg);
 /* A details array with one {"field","problem"} entry; or just the entry. */

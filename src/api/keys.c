@@ -37,14 +37,15 @@ api_key_list_prefetch(struct req *r, struct db_batch *b)
 
 	if ((st = api_page(r, &pg)) != 0)
 		return st;
-	return db_add(b, ST_KEY_LIST, 3, pg.limit_s, pg.offset_s, pg.page_s) < 0 ? 500 : 0;
+	return db_add(b, ST_KEY_LIST, 5, pg.limit_s, pg.offset_s, pg.page_s, pg.cursor_ts,
+	    pg.cursor_id) < 0 ? 500 : 0;
 }
 
 /*
  * GET /api/v1/tenants/{id}/api-keys (admin): 200 {api_keys: [{id, name,
  * prefix, scopes, created_at, created_by, last_used_at, expires_at,
- * revoked_at}], total, page, limit}, newest first; never a secret or a
- * hash. 400 page/limit; 401; 403; 503.
+ * revoked_at}], total, page, limit, next_cursor}, newest first; never a
+ * secret or a hash. 400 page/limit/cursor; 401; 403; 503.
  */
 int
 api_key_list(struct req *r, struct db_batch *pre)

@@ -72,13 +72,21 @@ api_member_list_prefetch(struct req *r, struct db_batch *b)
 	struct page pg;
 	int st;
 
+	const char *q = api_query(r, "q");
+
 	if ((st = api_page(r, &pg)) != 0)
 		return st;
-	db_add(b, ST_MEMBER_LIST, 3, pg.limit_s, pg.offset_s, pg.page_s);
+	if (q != NULL && (strlen(q) > 100 || http_has_control(q, strlen(q))))
+		return http_error(r, 400, "invalid_request", "q must be at most 100 characters of text");
+	db_add(b, ST_MEMBER_LIST, 6, pg.limit_s, pg.offset_s, pg.page_s, q, pg.cursor_ts, pg.cursor_id);
 	return 0;
 }
 
-/* GET /api/v1/tenants/{id}/users (member): 200 {users, total, page, limit}; 400/401/403/503. */
+/*
+ * GET /api/v1/tenants/{id}/users?q&cursor&page&limit (member): 200 {users,
+ * total, page, limit, next_cursor}, in joined order; q searches e-mail and
+ * name. 400 bad page/limit/cursor/q; 401; 403; 503.
+ */
 int
 api_member_list(struct req *r, struct db_batch *pre)
 {
@@ -274,10 +282,20 @@ api_member_remove(struct req *r, struct db_batch *pre)
 int
 api_invite_list_prefetch(struct req *r, struct db_batch *b)
 {
-	return db_add(b, ST_INVITE_LIST, 0) < 0 ? 500 : 0;
+	struct page pg;
+	int st;
+
+	if ((st = api_page(r, &pg)) != 0)
+		return st;
+	return db_add(b, ST_INVITE_LIST, 5, pg.limit_s, pg.cursor_ts, pg.cursor_id, pg.page_s,
+	    pg.offset_s) < 0 ? 500 : 0;
 }
 
-/* GET /api/v1/tenants/{id}/invitations (admin): 200 {invitations:[pending]}. */
+/*
+ * GET /api/v1/tenants/{id}/invitations?cursor&page&limit (admin): 200
+ * {invitations:[pending, newest first], page, limit, next_cursor}; 400
+ * bad page/limit/cursor.
+ */
 int
 api_invite_list(struct req *r, struct db_batch *pre)
 {

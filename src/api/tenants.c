@@ -48,22 +48,27 @@ api_tenant_list_prefetch(struct req *r, struct db_batch *b)
 {
 	struct page pg;
 	const char *tier = api_query(r, "tier"), *q = api_query(r, "q");
+	const char *status = api_query(r, "status");
 	int st;
 
 	if ((st = api_page(r, &pg)) != 0)
 		return st;
 	if (tier != NULL && !valid_tier_name(tier))
 		return http_error(r, 400, "invalid_request", "tier must be a tier name");
-	if (q != NULL && strlen(q) > 100)
-		return http_error(r, 400, "invalid_request", "q must be at most 100 characters");
-	db_add(b, ST_TENANT_LIST, 5, tier, q, pg.limit_s, pg.offset_s, pg.page_s);
+	if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)
+		return http_error(r, 400, "invalid_request", "status must be active or suspended");
+	if (q != NULL && (strlen(q) > 100 || http_has_control(q, strlen(q))))
+		return http_error(r, 400, "invalid_request", "q must be at most 100 characters of text");
+	db_add(b, ST_TENANT_LIST, 8, tier, status, q, pg.cursor_ts, pg.cursor_id, pg.limit_s,
+	    pg.offset_s, pg.page_s);
 	return 0;
 }
 
 /*
- * GET /api/v1/tenants?page&limit&tier&q: 200 {tenants, total, page, limit};
- * a superadmin sees every tenant, anyone else the tenants they belong to.
- * 400 bad page/limit/tier; 401; 503.
+ * GET /api/v1/tenants?page&cursor&limit&tier&status&q: 200 {tenants, total,
+ * page, limit, next_cursor}, newest first; a superadmin sees every tenant,
+ * anyone else the tenants they belong to. 400 bad page/limit/cursor/tier/
+ * status/q; 401; 503.
  */
 int
 api_tenant_list(struct req *r, struct db_batch *pre)

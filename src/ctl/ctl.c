@@ -1,4 +1,4 @@
-/* ctl.c: tenantryctl, the operator CLI: migrate, create-user, create-tenant, add-member, seed-demo, notify, version. */
+/* ctl.c: tenantryctl, the operator CLI: migrate, create-user, create-tenant, add-member, seed-demo, notify, verify-counts, version. */
 #include "config.h"
 
 #include <ctype.h>
@@ -596,6 +596,51 @@ cmd_seed_demo(struct ctl *c, int argc, char **argv)
 	return seed_fixed(c, hash, (int)months);
 }
 
+/* ---- verify-counts ------------------------------------------------------ */
+
+/*
+ * Recompute every maintained count (members and API keys per tenant, the
+ * fleet by tier and status, the search copy of names and slugs) and print
+ * each one that drifted; with --fix, set it right in the same transaction.
+ * Exit 0 when nothing drifted (or everything was fixed), 1 otherwise.
+ */
+static int
+cmd_verify_counts(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = { { "fix", no_argument, NULL, 'f' },
+	    { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct db_batch b = { .begin = true, .commit = true };
+	bool fix = false;
+	int o, n;
+
+	while ((o = getopt_long(argc, argv, "fh", lo, NULL)) != -1) {
+		if (o == 'f')
+			fix = true;
+		else {
+			printf("usage: tenantryctl verify-counts [--fix]\n"
+			    "Recompute every count the API shows from a maintained row (members, API keys,\n"
+			    "the fleet by tier and status, the tenant search copy) and print each drift as\n"
+			    "TENANT SLUG WHAT STORED ACTUAL. Exit 1 on drift; --fix sets the stored counts\n"
+			    "to the actual ones (and exits 0). Run it nightly, or after a manual repair.\n");
+			return o == 'h' ? EX_DONE : EX_USAGE;
+		}
+	}
+	db_add(&b, ST_AS_OPERATOR, 0);
+	db_add(&b, ST_VERIFY_COUNTS, 1, fix ? "true" : "false");
+	if (ctl_exec(c, &b) != DB_OK)
+		return EX_FAIL;
+	n = db_rows(b.q[1].res);
+	for (int i = 0; i < n; i++) {
+		const char *tid = db_val(b.q[1].res, i, 0), *slug = db_val(b.q[1].res, i, 1);
+
+		printf("%s %s %s %s %s\n", tid ? tid : "-", slug ? slug : "-", db_val(b.q[1].res, i, 2),
+		    db_val(b.q[1].res, i, 3), db_val(b.q[1].res, i, 4));
+	}
+	fprintf(stderr, "tenantryctl: %d count%s drifted%s\n", n, n == 1 ? "" : "s",
+	    n > 0 && fix ? "; fixed" : "");
+	return n == 0 || fix ? EX_DONE : EX_FAIL;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void
@@ -608,6 +653,7 @@ usage(FILE *f)
 	    "  add-member     add a user to a tenant with a role\n"
 	    "  seed-demo      demo workspaces, or a benchmark data set\n"
 	    "  notify         deliver usage notifications (email and webhooks)\n"
+	    "  verify-counts  recompute the maintained counts, report (--fix: repair) drift\n"
 	    "  version        print the version\n"
 	    "Environment: TENANTRY_DATABASE_URL, TENANTRY_MIGRATE_DATABASE_URL, TENANTRY_SQL_DIR,\n"
 	    "TENANTRY_APP_STATEMENT_TIMEOUT_MS, TENANTRY_APP_LOCK_TIMEOUT_MS,\n"
@@ -644,7 +690,7 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "create-user") != 0 && strcmp(cmd, "create-tenant") != 0 &&
 	    strcmp(cmd, "add-member") != 0 && strcmp(cmd, "seed-demo") != 0 &&
-	    strcmp(cmd, "notify") != 0) {
+	    strcmp(cmd, "notify") != 0 && strcmp(cmd, "verify-counts") != 0) {
 		fprintf(stderr, "tenantryctl: unknown command %s\n", cmd);
 		usage(stderr);
 		return EX_USAGE;
@@ -665,6 +711,8 @@ dispatch:
 		rc = cmd_add_member(&c, argc, argv);
 	else if (strcmp(cmd, "notify") == 0)
 		rc = cmd_notify(&c, argc, argv);
+	else if (strcmp(cmd, "verify-counts") == 0)
+		rc = cmd_verify_counts(&c, argc, argv);
 	else
 		rc = cmd_seed_demo(&c, argc, argv);
 	ctl_close(&c);

@@ -26,6 +26,25 @@
 	" 'created_at', app.ts(" t ".created_at), 'updated_at', app.ts(" t ".updated_at)," \
 	" 'version', " t ".version)"
 
+/*
+ * Keyset paging (issue 19): a list's opaque cursor is "<page>.<µs>.<id>",
+ * the next page's number and the last row's sort key (its timestamp in
+ * microseconds since the epoch, exact, and its id); api_cursor() parses it.
+ * CURSOR_TS(n) turns parameter $n back into the timestamp; NEXT_CURSOR
+ * writes the cursor after the last row of a page.
+ */
+#define CURSOR_TS(n) "('epoch'::timestamptz + $" n "::bigint * interval '1 microsecond')"
+#define NEXT_CURSOR(page, ts, id) \
+	"(" page " + 1) || '.' || (extract(epoch FROM " ts ") * 1000000)::bigint || '.' || " id
+/*
+ * A list's answer: the object of FIELDS, plus next_cursor (NEXT, a
+ * subquery on the page p) when the CTE f found more rows than LIM; on the
+ * last page there is no next_cursor member.
+ */
+#define LIST_JSON(lim, next, fields) \
+	" SELECT CASE WHEN (SELECT count(*) FROM f) > " lim \
+	" THEN json_build_object(" fields ", 'next_cursor', (" next "))" \
+	" ELSE json_build_object(" fields ") END"
 #define USER_JSON(u) \
 	"json_build_object('id', " u ".id, 'email', " u ".email, 'name', " u ".name, " \
 	"'is_superadmin', " u ".is_superadmin, 'created_at', app.ts(" u ".created_at))"
@@ -342,28 +361,68 @@ const struct stmt_def stmts[ST__COUNT] = {
 	[ST_TENANT_CURRENT] = { "tenant_current",
 		"SELECT json_build_object('id', t.id, 'name', t.name, 'slug', t.slug,"
 		" 'subscription_tier', t.tier, 'created_at', app.ts(t.created_at), 'user_role', tu.role,"
-		" 'member_count', (SELECT count(*) FROM tenant_users m WHERE m.tenant_id = t.id))"
+		" 'member_count', coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = t.id), 0))"
 		" FROM tenants t LEFT JOIN tenant_users tu ON tu.tenant_id = t.id AND tu.user_id = app.user_id()"
 		" WHERE t.id = app.tenant()", 0 },
 
 	/*
-	 * Tenants visible to the caller: all for a superadmin, else those the
-	 * caller is a member of. $1 tier, $2 search text (name or slug,
-	 * case-insensitive substring), $3 limit, $4 offset, $5 page.
+	 * Tenants visible to the caller, newest first: all for a superadmin,
+	 * else those the caller is a member of. $1 tier, $2 status, $3 search
+	 * text (name or slug, case-insensitive substring), $4 $5 the cursor's
+	 * timestamp (µs) and id (rows after it), $6 limit, $7 offset (page
+	 * paging), $8 page. Three branches, two of them cut when the statement
+	 * is planned for its parameters: a superadmin's list reads at most
+	 * limit + 1 rows in the order of an index (tenants_created_idx, or by
+	 * tier or status); a superadmin's search starts from the matches of
+	 * app.tenant_search (trigram indexes, 007_counts_paging.sql) and reads
+	 * each by id; a member's list, their memberships. total: the fleet
+	 * counts, or the matches of a search, or the caller's own tenants.
 	 */
+/*
+ * A tenant found by app.tenant_search, read by its id (tenants_pkey): the
+ * OFFSET 0 keeps the planner from turning the lookup into a join that
+ * reads the fleet to hash it (it would, for a search or a member's list
+ * with q, whose filter it cannot estimate).
+ */
+#define SEARCHED_TENANT(t) \
+		" (SELECT * FROM tenants x WHERE x.id = s.id OFFSET 0) " t
+/* A member's tenant, read by its id: their memberships lead, never the fleet. */
+#define MEMBER_TENANT(t) \
+		" (SELECT * FROM tenants x WHERE x.id = tu.tenant_id OFFSET 0) " t
+#define TENANT_FILTER(t) \
+		" AND ($1::text IS NULL OR " t ".tier = $1) AND ($2::text IS NULL OR " t ".status = $2)"
+#define TENANT_AFTER(t) \
+		" AND ($4::bigint IS NULL OR (" t ".created_at <= " CURSOR_TS("4") \
+		"   AND (" t ".created_at < " CURSOR_TS("4") " OR " t ".id > $5::uuid)))"
+#define TENANT_MINE_Q(t) \
+		" AND ($3::text IS NULL OR strpos(lower(" t ".name), lower($3)) > 0 OR strpos(" t ".slug, lower($3)) > 0)"
+#define TENANT_LIST_FIELDS \
+	"'tenants', coalesce((SELECT json_agg(" TENANT_JSON("p") \
+	"   ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json)," \
+	" 'total', CASE WHEN NOT app.is_superadmin() THEN (SELECT count(*) FROM tenant_users tu" \
+	"     CROSS JOIN LATERAL" MEMBER_TENANT("t") " WHERE tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t") ")" \
+	"   WHEN $3::text IS NULL THEN (SELECT coalesce(sum(c.tenants), 0)::bigint FROM fleet_counts c" \
+	"     WHERE ($1::text IS NULL OR c.tier = $1) AND ($2::text IS NULL OR c.status = $2))" \
+	"   ELSE (SELECT count(*) FROM app.tenant_search($3) s(id) CROSS JOIN LATERAL" SEARCHED_TENANT("t") \
+	"     WHERE true" TENANT_FILTER("t") ") END," \
+	" 'page', $8::int, 'limit', $6::int"
 	[ST_TENANT_LIST] = { "tenant_list",
 		"WITH f AS ("
-		"  SELECT t.* FROM tenants t WHERE app.is_superadmin()"
+		"  (SELECT t.* FROM tenants t WHERE app.is_superadmin() AND $3::text IS NULL" TENANT_FILTER("t")
+		"   " TENANT_AFTER("t")
+		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)"
 		"  UNION ALL"
-		"  SELECT t.* FROM tenant_users tu JOIN tenants t ON t.id = tu.tenant_id"
-		"   WHERE NOT app.is_superadmin() AND tu.user_id = app.user_id()),"
-		" g AS (SELECT * FROM f WHERE ($1::text IS NULL OR f.tier = $1)"
-		"   AND ($2::text IS NULL OR strpos(lower(f.name), lower($2)) > 0"
-		"        OR strpos(f.slug, lower($2)) > 0))"
-		" SELECT json_build_object('tenants', coalesce((SELECT json_agg(" TENANT_JSON("p")
-		"   ORDER BY p.created_at DESC, p.id) FROM (SELECT * FROM g ORDER BY created_at DESC, id"
-		"   LIMIT $3::int OFFSET $4::int) p), '[]'::json),"
-		" 'total', (SELECT count(*) FROM g), 'page', $5::int, 'limit', $3::int)", 5 },
+		"  (SELECT t.* FROM app.tenant_search($3) s(id) CROSS JOIN LATERAL" SEARCHED_TENANT("t")
+		"   WHERE app.is_superadmin() AND $3::text IS NOT NULL" TENANT_FILTER("t") TENANT_AFTER("t")
+		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)"
+		"  UNION ALL"
+		"  (SELECT t.* FROM tenant_users tu CROSS JOIN LATERAL" MEMBER_TENANT("t")
+		"   WHERE NOT app.is_superadmin() AND tu.user_id = app.user_id()" TENANT_FILTER("t") TENANT_MINE_Q("t")
+		"   " TENANT_AFTER("t")
+		"   ORDER BY t.created_at DESC, t.id LIMIT $6::int + 1 OFFSET $7::int)),"
+		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $6::int)"
+		LIST_JSON("$6::int", "SELECT " NEXT_CURSOR("$8::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", TENANT_LIST_FIELDS), 8 },
 	[ST_TENANT_GET] = { "tenant_get",
 		"SELECT " TENANT_JSON("t") " FROM tenants t WHERE t.id = app.tenant()", 0 },
 	/*
@@ -409,7 +468,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" SELECT " TENANT_JSON("t") " FROM t", 6 },
 	[ST_TENANT_STATS] = { "tenant_stats",
 		"SELECT json_build_object('tenant_id', t.id,"
-		" 'members', (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id),"
+		" 'members', coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = t.id), 0),"
 		" 'api_keys', (SELECT count(*) FROM api_keys WHERE tenant_id = t.id"
 		"   AND (revoked_at IS NULL OR revoked_at > now()) AND (expires_at IS NULL OR expires_at > now())),"
 		" 'invitations_pending', (SELECT count(*) FROM invitations WHERE tenant_id = t.id"
@@ -420,16 +479,32 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/* ---- Members and invitations -------------------------------------- */
 
-	/* $1 limit, $2 offset, $3 page. */
+	/*
+	 * Members of the tenant in context in joined order (tenant_users_joined_idx):
+	 * $1 limit, $2 offset (page paging), $3 page, $4 search text (e-mail or
+	 * name, case-insensitive substring: app.member_search, on users_email_trgm
+	 * and users_name_trgm),
+	 * $5 $6 the cursor's joined_at (µs) and user id. total: the maintained
+	 * count, or the matches of a search.
+	 */
+#define MEMBER_Q(tu) \
+		" AND ($4::text IS NULL OR " tu ".user_id IN (SELECT app.member_search($4)))"
+#define MEMBER_LIST_FIELDS \
+	"'users', coalesce((SELECT json_agg((SELECT json_build_object(" \
+	"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role," \
+	"   'joined_at', app.ts(p.joined_at)) FROM users u WHERE u.id = p.user_id)" \
+	"   ORDER BY p.joined_at, p.user_id) FROM p), '[]'::json)," \
+	" 'total', CASE WHEN $4::text IS NULL" \
+	"   THEN coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)" \
+	"   ELSE (SELECT count(*) FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu") ") END," \
+	" 'page', $3::int, 'limit', $1::int"
 	[ST_MEMBER_LIST] = { "member_list",
-		"SELECT json_build_object('users', coalesce((SELECT json_agg(json_build_object("
-		"   'user_id', u.id, 'email', u.email, 'name', u.name, 'role', p.role,"
-		"   'joined_at', app.ts(p.joined_at)) ORDER BY p.joined_at, u.email)"
-		"   FROM (SELECT * FROM tenant_users WHERE tenant_id = app.tenant()"
-		"         ORDER BY joined_at, user_id LIMIT $1::int OFFSET $2::int) p"
-		"   JOIN users u ON u.id = p.user_id), '[]'::json),"
-		" 'total', (SELECT count(*) FROM tenant_users WHERE tenant_id = app.tenant()),"
-		" 'page', $3::int, 'limit', $1::int)", 3 },
+		"WITH f AS (SELECT tu.* FROM tenant_users tu WHERE tu.tenant_id = app.tenant()" MEMBER_Q("tu")
+		"   AND ($5::bigint IS NULL OR (tu.joined_at, tu.user_id) > (" CURSOR_TS("5") ", $6::uuid))"
+		"   ORDER BY tu.joined_at, tu.user_id LIMIT $1::int + 1 OFFSET $2::int),"
+		" p AS (SELECT * FROM f ORDER BY joined_at, user_id LIMIT $1::int)"
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$3::int", "p.joined_at", "p.user_id")
+		"   FROM p ORDER BY p.joined_at DESC, p.user_id DESC LIMIT 1", MEMBER_LIST_FIELDS), 6 },
 	/*
 	 * Serialise membership changes of the tenant in context: its row stays
 	 * locked until the transaction ends. MEMBER_STATE must be a separate,
@@ -477,12 +552,26 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"   inv.id::text, NULL, jsonb_build_object('email', inv.email, 'role', inv.role), $8, $9 FROM inv)"
 		" SELECT json_build_object('id', inv.id, 'email', inv.email, 'role', inv.role,"
 		"   'expires_at', app.ts(inv.expires_at)) FROM inv", 9 },
+	/*
+	 * Pending invitations of the tenant in context, newest first
+	 * (invitations_pending_idx): $1 limit, $2 $3 the cursor's created_at
+	 * (µs) and id, $4 page, $5 offset (page paging). No total: pending
+	 * invitations count against the users limit, so a page is most of them.
+	 */
+#define INVITE_LIST_FIELDS \
+	"'invitations', coalesce((SELECT json_agg(json_build_object('id', p.id," \
+	"   'email', p.email, 'role', p.role, 'invited_by', p.invited_by, 'created_at', app.ts(p.created_at)," \
+	"   'expires_at', app.ts(p.expires_at)) ORDER BY p.created_at DESC, p.id) FROM p), '[]'::json)," \
+	" 'page', $4::int, 'limit', $1::int"
 	[ST_INVITE_LIST] = { "invite_list",
-		"SELECT json_build_object('invitations', coalesce(json_agg(json_build_object('id', i.id,"
-		"   'email', i.email, 'role', i.role, 'invited_by', i.invited_by, 'created_at', app.ts(i.created_at),"
-		"   'expires_at', app.ts(i.expires_at)) ORDER BY i.created_at DESC), '[]'::json))"
-		" FROM invitations i WHERE i.tenant_id = app.tenant() AND i.accepted_at IS NULL"
-		" AND i.revoked_at IS NULL AND i.expires_at > now()", 0 },
+		"WITH f AS (SELECT i.* FROM invitations i WHERE i.tenant_id = app.tenant() AND i.accepted_at IS NULL"
+		"   AND i.revoked_at IS NULL AND i.expires_at > now()"
+		"   AND ($2::bigint IS NULL OR (i.created_at <= " CURSOR_TS("2")
+		"     AND (i.created_at < " CURSOR_TS("2") " OR i.id > $3::uuid)))"
+		"   ORDER BY i.created_at DESC, i.id LIMIT $1::int + 1 OFFSET $5::int),"
+		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $1::int)"
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$4::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", INVITE_LIST_FIELDS), 5 },
 	/* $1 invitation id, $2..$6 audit. */
 	[ST_INVITE_REVOKE] = { "invite_revoke",
 		"WITH r AS (UPDATE invitations SET revoked_at = now() WHERE tenant_id = app.tenant() AND id = $1::uuid"
@@ -570,7 +659,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 		"SELECT m.name, m.kind, m.period, m.unit, m.source,"
 		" coalesce(nullif(CASE WHEN o.meter IS NOT NULL THEN o.max_value ELSE tl.max_value END, -1), -1),"
 		" ti.grace_percent,"
-		" CASE WHEN m.source = 'memberships' THEN (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id)"
+		" CASE WHEN m.source = 'memberships' THEN coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = t.id), 0)"
 		"   WHEN m.kind = 'gauge' THEN coalesce((SELECT value FROM usage_gauges g"
 		"     WHERE g.tenant_id = t.id AND g.meter = m.name), 0)"
 		"   ELSE coalesce((SELECT quantity FROM usage_periods p WHERE p.tenant_id = t.id AND p.meter = m.name"
@@ -683,7 +772,7 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 * count each other.
 	 */
 	[ST_INVITE_SEATS] = { "invite_seats",
-		"SELECT (SELECT count(*) FROM tenant_users WHERE tenant_id = t.id),"
+		"SELECT coalesce((SELECT c.members FROM tenant_counts c WHERE c.tenant_id = t.id), 0),"
 		" (SELECT count(*) FROM invitations i WHERE i.tenant_id = t.id AND i.email <> $1"
 		"   AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()),"
 		" coalesce(nullif(CASE WHEN o.meter IS NOT NULL THEN o.max_value ELSE tl.max_value END, -1), -1),"
@@ -738,12 +827,24 @@ const struct stmt_def stmts[ST__COUNT] = {
 	" 'created_at', app.ts(" k ".created_at), 'created_by', " k ".created_by," \
 	" 'last_used_at', app.ts(" k ".last_used_at), 'expires_at', app.ts(" k ".expires_at)," \
 	" 'revoked_at', app.ts(" k ".revoked_at))"
-	/* Keys of the tenant in context, newest first: $1 limit, $2 offset, $3 page. Never a hash. */
+	/*
+	 * Keys of the tenant in context, newest first (api_keys_tenant_created_idx):
+	 * $1 limit, $2 offset (page paging), $3 page, $4 $5 the cursor's
+	 * created_at (µs) and id. Never a hash. total: the maintained count.
+	 */
+#define KEY_LIST_FIELDS \
+	"'api_keys', coalesce((SELECT json_agg(" KEY_JSON("p") " ORDER BY p.created_at DESC, p.id)" \
+	"   FROM p), '[]'::json)," \
+	" 'total', coalesce((SELECT c.api_keys FROM tenant_counts c WHERE c.tenant_id = app.tenant()), 0)," \
+	" 'page', $3::int, 'limit', $1::int"
 	[ST_KEY_LIST] = { "key_list",
-		"SELECT json_build_object('api_keys', coalesce((SELECT json_agg(" KEY_JSON("p") " ORDER BY p.created_at DESC, p.id)"
-		"   FROM (SELECT * FROM api_keys WHERE tenant_id = app.tenant() ORDER BY created_at DESC, id"
-		"   LIMIT $1::int OFFSET $2::int) p), '[]'::json),"
-		" 'total', (SELECT count(*) FROM api_keys WHERE tenant_id = app.tenant()), 'page', $3::int, 'limit', $1::int)", 3 },
+		"WITH f AS (SELECT * FROM api_keys k WHERE k.tenant_id = app.tenant()"
+		"   AND ($4::bigint IS NULL OR (k.created_at <= " CURSOR_TS("4")
+		"     AND (k.created_at < " CURSOR_TS("4") " OR k.id > $5::uuid)))"
+		"   ORDER BY k.created_at DESC, k.id LIMIT $1::int + 1 OFFSET $2::int),"
+		" p AS (SELECT * FROM f ORDER BY created_at DESC, id LIMIT $1::int)"
+		LIST_JSON("$1::int", "SELECT " NEXT_CURSOR("$3::int", "p.created_at", "p.id")
+		"   FROM p ORDER BY p.created_at, p.id DESC LIMIT 1", KEY_LIST_FIELDS), 5 },
 	/*
 	 * A key of the tenant in context: $1 name, $2 scopes (text[] literal),
 	 * $3 display prefix, $4 hash (hex), $5 creator (user id), $6 expires_at
@@ -788,8 +889,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 
 	/*
 	 * Audit events of the tenant in context, newest first. $1 from, $2 to
-	 * (timestamps or NULL), $3 action, $4 actor (id or label), $5 actor
-	 * type, $6 cursor (events with a smaller id), $7 rows to return.
+	 * (timestamps or NULL), $3 action, $4 actor label, $5 actor type, $6
+	 * cursor (events with a smaller id), $7 rows to return, $8 actor id (the
+	 * actor when it is a UUID, else NULL: an actor matches an id or a label).
+	 * An actor label alone is served in id order by audit_log_actor_label_idx.
 	 * Columns: id, the event as JSON, then the CSV fields.
 	 */
 	[ST_ACTIVITY] = { "activity",
@@ -802,9 +905,10 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" FROM audit_log WHERE tenant_id = app.tenant()"
 		" AND ($1::timestamptz IS NULL OR occurred_at >= $1::timestamptz)"
 		" AND ($2::timestamptz IS NULL OR occurred_at < $2::timestamptz)"
-		" AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR actor_id::text = $4 OR actor_label = $4)"
+		" AND ($3::text IS NULL OR action = $3)"
+		" AND ($4::text IS NULL OR actor_label = $4 OR ($8::uuid IS NOT NULL AND actor_id = $8::uuid))"
 		" AND ($5::text IS NULL OR actor_type = $5) AND ($6::bigint IS NULL OR id < $6::bigint)"
-		" ORDER BY id DESC LIMIT $7::int", 7 },
+		" ORDER BY id DESC LIMIT $7::int", 8 },
 
 	/* ---- Audit log ---------------------------------------------------- */
 
@@ -934,7 +1038,8 @@ const struct stmt_def stmts[ST__COUNT] = {
 		" UNION ALL SELECT 'g', g.meter, NULL, g.value FROM usage_gauges g WHERE g.tenant_id = app.tenant()"
 		" UNION ALL SELECT 'o', o.meter, NULL, o.max_value FROM tenant_limit_overrides o"
 		"   WHERE o.tenant_id = app.tenant()"
-		" UNION ALL SELECT 'u', NULL, NULL, count(*) FROM tenant_users WHERE tenant_id = app.tenant()", 2 },
+		" UNION ALL SELECT 'u', NULL, NULL, coalesce((SELECT c.members FROM tenant_counts c"
+		"   WHERE c.tenant_id = app.tenant()), 0)", 2 },
 	/*
 	 * After session_touch, in its transaction (so last_seen_at is the one
 	 * just written): the session's deadlines as epoch seconds beside the
@@ -989,4 +1094,14 @@ const struct stmt_def stmts[ST__COUNT] = {
 	 */
 	[ST_ROLE_TIMEOUTS_SET] = { "role_timeouts_set",
 		"SELECT app.role_timeouts_set($1::int, $2::int, $3::int)", 3 },
+
+	/* ---- Maintained counts (tenantryctl verify-counts, as operator) ------- */
+
+	/*
+	 * Every maintained count recomputed (app.verify_counts in
+	 * 007_counts_paging.sql): one row per count that differs, (tenant id,
+	 * slug, what, stored, actual); $1 true sets each to the actual value.
+	 */
+	[ST_VERIFY_COUNTS] = { "verify_counts",
+		"SELECT tenant_id, slug, what, stored, actual FROM app.verify_counts($1::boolean)", 1 },
 };

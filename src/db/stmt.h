@@ -110,6 +110,8 @@ enum stmt {
 	ST_ME_SESSIONS_END_OTHERS,
 	/* The app role's own timeouts (tenantryctl migrate; sql/008_timeouts.sql). */
 	ST_ROLE_TIMEOUTS_SET,
+	/* Maintained counts against count(*) (tenantryctl verify-counts). */
+	ST_VERIFY_COUNTS,
 	ST__COUNT
 };
 

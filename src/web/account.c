@@ -203,15 +203,18 @@ web_account_sessions_end_others(struct req *r, struct db_batch *pre)
 }
 
 /*
- * GET /admin/tenants?q&tier&page (superadmin): every tenant, searchable by
- * name and slug, filtered by tier, 50 a page. 400 bad page or limit.
+ * GET /admin/tenants?q&tier&status&cursor (superadmin): every tenant,
+ * newest first, searchable by name and slug, filtered by tier and status,
+ * 50 a page, pages chained by the list's cursor (the same cost at any
+ * depth; ?page=N still works). 400 bad page, limit, cursor or filter.
  */
 int
 web_admin_tenants(struct req *r, struct db_batch *pre)
 {
 	struct json_object *body, *ctx, *v;
-	const char *q = api_query(r, "q"), *tier = api_query(r, "tier"), *filter;
-	long long page = 1, total = 0, limit = 50;
+	const char *q = api_query(r, "q"), *tier = api_query(r, "tier"), *status = api_query(r, "status");
+	const char *filter;
+	long long page = 1;
 	int st;
 
 	if ((st = web_api(r, pre, api_tenant_list, &body)) != 200)
@@ -223,14 +226,11 @@ web_admin_tenants(struct req *r, struct db_batch *pre)
 	web_add_str(ctx, "q", q);
 	if (json_object_object_get_ex(body, "page", &v))
 		page = json_object_get_int64(v);
-	if (json_object_object_get_ex(body, "total", &v))
-		total = json_object_get_int64(v);
-	if (json_object_object_get_ex(body, "limit", &v))
-		limit = json_object_get_int64(v);
-	/* The filter's options, with the one in use selected. */
+	/* The filters' options, with the ones in use selected. */
 	{
 		static const char *const tiers[] = { "free", "starter", "business", "enterprise" };
-		struct json_object *opts = json_object_new_array();
+		static const char *const statuses[] = { "active", "suspended" };
+		struct json_object *opts = json_object_new_array(), *sopts = json_object_new_array();
 
 		for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
 			struct json_object *o = json_object_new_object();
@@ -241,15 +241,25 @@ web_admin_tenants(struct req *r, struct db_batch *pre)
 			json_object_array_add(opts, o);
 		}
 		json_object_object_add(ctx, "tiers", opts);
+		for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "value", json_object_new_string(statuses[i]));
+			json_object_object_add(o, "selected",
+			    json_object_new_boolean(status != NULL && strcmp(status, statuses[i]) == 0));
+			json_object_array_add(sopts, o);
+		}
+		json_object_object_add(ctx, "statuses", sopts);
 	}
-	filter = arena_printf(r->a, "%s%s%s%s", q ? "&q=" : "", q ? web_url_encode(r, q) : "",
-	    tier ? "&tier=" : "", tier ? web_url_encode(r, tier) : "");
+	filter = arena_printf(r->a, "%s%s%s%s%s%s", q ? "&q=" : "", q ? web_url_encode(r, q) : "",
+	    tier ? "&tier=" : "", tier ? web_url_encode(r, tier) : "",
+	    status ? "&status=" : "", status ? web_url_encode(r, status) : "");
 	if (page > 1)
-		json_object_object_add(ctx, "prev_url", json_object_new_string(arena_printf(r->a,
-		    "/admin/tenants?page=%lld%s", page - 1, filter)));
-	if (page * limit < total)
+		json_object_object_add(ctx, "first_url", json_object_new_string(arena_printf(r->a,
+		    "/admin/tenants?page=1%s", filter)));
+	if (json_object_object_get_ex(body, "next_cursor", &v))
 		json_object_object_add(ctx, "next_url", json_object_new_string(arena_printf(r->a,
-		    "/admin/tenants?page=%lld%s", page + 1, filter)));
+		    "/admin/tenants?cursor=%s%s", web_url_encode(r, json_object_get_string(v)), filter)));
 	return web_render(r, 200, "admin_tenants", ctx);
 }
 

@@ -566,7 +566,8 @@ web_members_prefetch(struct req *r, struct db_batch *b)
 
 	if ((st = api_member_list_prefetch(r, b)) != 0)
 		return st;
-	return api_invite_list_prefetch(r, b) != 0 ? http_error_default(r, 500) : 0;
+	/* The first 100 pending invitations: the query string's cursor is the members'. */
+	return db_add(b, ST_INVITE_LIST, 5, "100", NULL, NULL, "1", "0") < 0 ? http_error_default(r, 500) : 0;
 }
 
 static const char *const roles[] = { "viewer", "member", "admin", "owner" };
@@ -626,6 +627,21 @@ members_page(struct req *r, struct db_batch *pre, int first, int status, const c
 		}
 	}
 	json_object_object_add(ctx, "list", json_object_get(body));
+	/* The search box and the pages: a GET form, pages chained by the list's cursor. */
+	{
+		const char *q = api_query(r, "q"), *qs = q ? arena_printf(r->a, "&q=%s", web_url_encode(r, q)) : "";
+		struct json_object *v;
+
+		web_add_str(ctx, "q", q);
+		json_object_object_add(ctx, "one", json_object_new_boolean(
+		    json_object_object_get_ex(body, "total", &v) && json_object_get_int64(v) == 1));
+		if (json_object_object_get_ex(body, "page", &v) && json_object_get_int64(v) > 1)
+			json_object_object_add(ctx, "first_url", json_object_new_string(arena_printf(r->a,
+			    "%s?page=1%s", ws_path(r, "/members"), qs)));
+		if (json_object_object_get_ex(body, "next_cursor", &v))
+			json_object_object_add(ctx, "next_url", json_object_new_string(arena_printf(r->a,
+			    "%s?cursor=%s%s", ws_path(r, "/members"), web_url_encode(r, json_object_get_string(v)), qs)));
+	}
 	if (inv != NULL) {
 		struct json_object *list;
 

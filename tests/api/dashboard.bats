@@ -854,3 +854,52 @@ billing_sid() {
     expect_page 200
     body_has "tenant.updated"
 }
+
+@test "/w/{slug}/members: a GET search box (e-mail or name) and pages chained by cursor; /admin/tenants pages by cursor too" {
+    workspace dms
+    local j i u next
+    u="$(uniqsfx)"
+    j="$(jar ms)"
+    for i in $(seq 1 3); do
+        create_user "dms$i-$u@example.com" "Findable Person $i" "dms-password-$i" >/dev/null
+        add_member "$T_ID" "dms$i-$u@example.com" viewer
+    done
+    sign_in "$j" "$OWNER_EMAIL" "$OWNER_PW"
+    page "$j" GET "/w/$T_SLUG/members"
+    expect_page 200
+    body_has 'role="search"'
+    body_has 'method="get" action="/w/'"$T_SLUG"'/members"'
+    body_has '4 members'
+    body_has "<td>$OWNER_EMAIL</td>"
+    page "$j" GET "/w/$T_SLUG/members?q=FINDABLE%20person"
+    expect_page 200
+    body_has '3 matching members'
+    body_has "dms1-$u@example.com"
+    body_lacks "<td>$OWNER_EMAIL</td>"
+    page "$j" GET "/w/$T_SLUG/members?q=nobody-$u"
+    expect_page 200
+    body_has "No member matches"
+    # Two a page: the next page's link carries the cursor and the search.
+    page "$j" GET "/w/$T_SLUG/members?q=findable&limit=2"
+    expect_page 200
+    next="$(grep -o 'href="[^"]*cursor=[^"]*"' <<<"$BODY" | head -n 1 | sed -e 's/^href="//' -e 's/"$//' -e 's/&amp;/\&/g')"
+    [[ "$next" == "/w/$T_SLUG/members?cursor="*"&q=findable" ]] || fail "no next link: $next"
+    page "$j" GET "$next&limit=2"
+    expect_page 200
+    body_has "dms3-$u@example.com"
+    body_lacks "dms1-$u@example.com"
+    body_has "First page"
+    page "$j" GET "/w/$T_SLUG/members?cursor=not-a-cursor"
+    expect_page 400
+    # The operator's list.
+    local k
+    k="$(jar ms-su)"
+    sign_in "$k" "$TENANTRY_TEST_ADMIN_EMAIL" "$TENANTRY_TEST_ADMIN_PASSWORD"
+    page "$k" GET "/admin/tenants?limit=1&status=active"
+    expect_page 200
+    next="$(grep -o 'href="/admin/tenants?cursor=[^"]*"' <<<"$BODY" | head -n 1 | sed -e 's/^href="//' -e 's/"$//' -e 's/&amp;/\&/g')"
+    [[ "$next" == *"&status=active" ]] || fail "no next link on /admin/tenants: $next"
+    page "$k" GET "$next&limit=1"
+    expect_page 200
+    body_has "First page"
+}
