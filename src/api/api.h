@@ -25,6 +25,8 @@ int  api_me(struct req *r, struct db_batch *pre);
 int  api_me_sessions_prefetch(struct req *r, struct db_batch *b);
 int  api_me_sessions(struct req *r, struct db_batch *pre);
 int  api_me_session_end(struct req *r, struct db_batch *pre);
+/* The same for session id (a valid UUID), for the account page: 204, 404 or the error sent. */
+int  api_me_session_end_one(struct req *r, const char *id);
 int  api_me_sessions_end_others(struct req *r, struct db_batch *pre);
 
 /* Tenants (tenants.c). */

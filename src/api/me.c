@@ -71,10 +71,16 @@ end_sessions(struct req *r, enum stmt st, const char *what)
 int
 api_me_session_end(struct req *r, struct db_batch *pre)
 {
+	(void)pre;
+	return api_me_session_end_one(r, r->param[0]);
+}
+
+int
+api_me_session_end_one(struct req *r, const char *id)
+{
 	long long n;
 
-	(void)pre;
-	if ((n = end_sessions(r, ST_ME_SESSION_END, r->param[0])) < 0)
+	if ((n = end_sessions(r, ST_ME_SESSION_END, id)) < 0)
 		return r->status;
 	if (n == 0)
 		return http_error(r, 404, "not_found", "you have no such session");

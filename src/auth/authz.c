@@ -938,6 +938,7 @@ struct authz {
 	size_t      cklen, sklen;
 	/* Indexes in the batch, -1: not queued. */
 	int         take, nav, touch, facts, catq, ruleq;
+	int         refused;      /* the 4xx the route's prefetch answered (a malformed query), 0: none */
 	const struct rate_catalog *cat;   /* the cached rules, when no rule is read */
 };
 
@@ -1047,8 +1048,17 @@ phase_queue(struct req *r, struct db_batch *b, struct authz *z)
 		}
 	}
 	b->pre = b->n;
-	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0)
-		return st;
+	/*
+	 * A prefetch refuses a malformed query (400) before anything is read;
+	 * that answer waits until the caller is known to be allowed here at
+	 * all: who may not use a route learns 401/403, whatever the query.
+	 */
+	if (rt->prefetch != NULL && (st = rt->prefetch(r, b)) != 0) {
+		if (st >= 500)
+			return st;
+		z->refused = st;
+		b->n = b->pre;
+	}
 	if (r->who.cred == CRED_API_KEY)
 		db_add(b, ST_KEY_TOUCH, 1, r->who.key_hash);
 	if (r->who.cred == CRED_SESSION) {
@@ -1177,7 +1187,7 @@ exact:
 int
 auth_authorize(struct req *r, struct db_batch *b)
 {
-	struct authz z = { .take = -1, .nav = -1, .touch = -1, .facts = -1, .catq = -1, .ruleq = -1 };
+	struct authz z = { .take = -1, .nav = -1, .touch = -1, .facts = -1, .catq = -1, .ruleq = -1, .refused = 0 };
 	enum db_status ds;
 	int st;
 
@@ -1196,13 +1206,15 @@ auth_authorize(struct req *r, struct db_batch *b)
 		return st;
 	/* Phase 5, one round trip. */
 	if (b->n == 0 && !b->begin)
-		return 0;
+		return z.refused;
 	if ((ds = db_exec(r->w->db, r->a, b, r->request_id)) != DB_OK)
 		return http_error_default(r, ds == DB_UNAVAILABLE ? 503 : 500);
 	if (z.anonymous)
-		return 0;   /* a public route, an anonymous caller */
+		return z.refused;   /* a public route, an anonymous caller */
 	if ((st = phase_adopt(r, b, &z)) != 0)
 		return st;
+	if (z.refused != 0)
+		return z.refused;   /* allowed in: the prefetch's 400 stands (not counted against the rate limit) */
 	return phase_rate(r, b, &z);
 }
 

@@ -177,29 +177,33 @@ web_account(struct req *r, struct db_batch *pre)
 	return web_render(r, 200, "account", ctx);
 }
 
-/* POST /account/sessions/{id}/end {csrf_token}: 303 /account, that session signed out; 404. */
+/*
+ * POST /account {csrf_token, action}: the account page's forms, posted to
+ * the page itself. action=end_session with session=<id>: that session
+ * signs out; action=end_others: every other session does. 303 /account
+ * with a notice; 404 a session that is not (or no longer) the user's; 400
+ * an unknown action or a malformed id.
+ */
 int
-web_account_session_end(struct req *r, struct db_batch *pre)
+web_account_post(struct req *r, struct db_batch *pre)
 {
-	struct json_object *body;
-	int st = web_api(r, pre, api_me_session_end, &body);
+	const char *action = web_form(r, "action"), *id = web_form(r, "session");
+	int st;
 
-	if (st == 204)
-		return web_redirect(r, "/account", "session_ended");
-	return http_error(r, st, st == 404 ? "not_found" : "account",
-	    st == 404 ? "That session has already ended." : web_error_message(body, "The session could not be ended."));
-}
-
-/* POST /account/sessions/end-others {csrf_token}: 303 /account, every other session signed out. */
-int
-web_account_sessions_end_others(struct req *r, struct db_batch *pre)
-{
-	struct json_object *body;
-	int st = web_api(r, pre, api_me_sessions_end_others, &body);
-
-	if (st == 200)
-		return web_redirect(r, "/account", "sessions_ended");
-	return http_error(r, st, "account", web_error_message(body, "The sessions could not be ended."));
+	(void)pre;
+	if (action != NULL && strcmp(action, "end_session") == 0) {
+		if (id == NULL || !core_uuid_valid(id))
+			return http_error(r, 400, "invalid_request", "That is not a session of yours.");
+		if ((st = api_me_session_end_one(r, id)) == 204)
+			return web_redirect(r, "/account", "session_ended");
+		return st == 404 ? http_error(r, 404, "not_found", "That session has already ended.") : st;
+	}
+	if (action != NULL && strcmp(action, "end_others") == 0) {
+		if ((st = api_me_sessions_end_others(r, pre)) == 200)
+			return web_redirect(r, "/account", "sessions_ended");
+		return st;
+	}
+	return http_error(r, 400, "invalid_request", "That form is not one of this page's.");
 }
 
 /*

@@ -95,10 +95,9 @@ int web_login_form(struct req *r, struct db_batch *pre);
 int web_login(struct req *r, struct db_batch *pre);
 int web_logout(struct req *r, struct db_batch *pre);
 int web_dashboard(struct req *r, struct db_batch *pre);
-/* /account: the user's own sessions, each one ended from here, or all the others. */
+/* /account: the user's own sessions, each one ended from here (POST /account), or all the others. */
 int web_account(struct req *r, struct db_batch *pre);
-int web_account_session_end(struct req *r, struct db_batch *pre);
-int web_account_sessions_end_others(struct req *r, struct db_batch *pre);
+int web_account_post(struct req *r, struct db_batch *pre);
 int web_admin_tenants(struct req *r, struct db_batch *pre);
 int web_invite_prefetch(struct req *r, struct db_batch *b);
 int web_invite_form(struct req *r, struct db_batch *pre);

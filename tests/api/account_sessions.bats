@@ -85,7 +85,9 @@ gone_within() {
     [[ "$TT_STATUS" == 200 ]]
     grep -qF "Firefox on Linux" <<<"$TT_BODY"
     [[ "$(grep -c 'this browser' <<<"$TT_BODY")" == 1 ]]
-    [[ "$(grep -c 'action="/account/sessions/[0-9a-f-]*/end"' <<<"$TT_BODY")" == 1 ]]
+    [[ "$(grep -c 'name="action" value="end_session"' <<<"$TT_BODY")" == 1 ]]
+    # Every form posts to the page itself (SPEC §6).
+    [[ "$(grep -c '<form method="post" action="/account"' <<<"$TT_BODY")" == 2 ]]
     grep -qF "Sign out everywhere else" <<<"$TT_BODY"
     # The header links to it.
     grep -qF 'href="/account"' <<<"$TT_BODY"
@@ -99,7 +101,7 @@ gone_within() {
     local i
     for i in 1 2 3 4 5 6; do alive "$b"; done
     page "$b" GET /account
-    id="$(grep -o 'action="/account/sessions/[0-9a-f-]*/end"' <<<"$TT_BODY" | head -1 | sed -E 's|.*/sessions/([0-9a-f-]*)/end.*|\1|')"
+    id="$(grep -o 'name="session" value="[0-9a-f-]*"' <<<"$TT_BODY" | head -1 | sed -E 's/.*value="([^"]*)"/\1/')"
     [[ -n "$id" ]]   # a's session, as b sees it
     # Someone else cannot end it, nor learn that it exists.
     tt_api -t "$AO_OWNER_TOKEN" DELETE "/api/v1/me/sessions/$id"
@@ -128,10 +130,15 @@ gone_within() {
     page "$a" GET /account
     csrf="$(csrf_of_body)"
     # Without the token: 403, nothing ended.
-    page "$a" POST /account/sessions/end-others --data ''
+    page "$a" POST /account --data-urlencode action=end_others
     [[ "$TT_STATUS" == 403 ]]
     alive "$b"
-    page "$a" POST /account/sessions/end-others --data-urlencode "csrf_token=$csrf"
+    page "$a" POST /account --data-urlencode action=no_such_thing --data-urlencode "csrf_token=$csrf"
+    [[ "$TT_STATUS" == 400 ]]
+    alive "$b"
+    page "$a" POST /account --data-urlencode action=end_session --data-urlencode session=not-a-uuid --data-urlencode "csrf_token=$csrf"
+    [[ "$TT_STATUS" == 400 ]]
+    page "$a" POST /account --data-urlencode action=end_others --data-urlencode "csrf_token=$csrf"
     [[ "$TT_STATUS" == 303 ]]
     grep -qi '^location: /account$' <<<"$TT_HEADERS"
     page "$a" GET /account

@@ -604,7 +604,7 @@ billing_sid() {
     post_form "$j" "/w/$T_SLUG/settings" "csrf_token=$CSRF" "version=$v" "name=$name2" \
         "branding_primary_color=#12ab34" "branding_logo_url=https://cdn.example.com/logo.png" \
         "notifications_email_enabled=on" "security_session_timeout_minutes=45" \
-        "security_ip_whitelist=10.0.0.0/8"
+        "security_ip_whitelist=10.0.0.0/8 127.0.0.1/32"
     expect_redirect "/w/$T_SLUG/settings"
     page "$j" GET "/w/$T_SLUG/settings"
     expect_page 200
@@ -615,7 +615,7 @@ billing_sid() {
 
     api_settings
     check_body '.settings.branding.primary_color == "#12ab34" and .settings.branding.logo_url == "https://cdn.example.com/logo.png"
-        and .settings.security.session_timeout_minutes == 45 and .settings.security.ip_whitelist == ["10.0.0.0/8"]
+        and .settings.security.session_timeout_minutes == 45 and .settings.security.ip_whitelist == ["10.0.0.0/8","127.0.0.1/32"]
         and .settings.notifications.email_enabled == true and .settings.security.mfa_required == false'
     v2="$(jqb .version)"
     [[ "$v2" != "$v" ]]
@@ -633,7 +633,7 @@ billing_sid() {
     v2="$(jqb .version)"
     post_form "$j" "/w/$T_SLUG/settings" "csrf_token=$CSRF" "version=$v" "name=Stale $name2" \
         "branding_primary_color=#333333" "notifications_email_enabled=on" \
-        "security_session_timeout_minutes=45" "security_ip_whitelist=10.0.0.0/8"
+        "security_session_timeout_minutes=45" "security_ip_whitelist=10.0.0.0/8 127.0.0.1/32"
     expect_page 412
     body_has "Someone else changed these settings"
     api_settings
@@ -645,7 +645,7 @@ billing_sid() {
     # Invalid: "blue" is not #RRGGBB.
     post_form "$j" "/w/$T_SLUG/settings" "csrf_token=$CSRF" "version=$v2" "name=$name2" \
         "branding_primary_color=blue" "notifications_email_enabled=on" \
-        "security_session_timeout_minutes=45" "security_ip_whitelist=10.0.0.0/8"
+        "security_session_timeout_minutes=45" "security_ip_whitelist=10.0.0.0/8 127.0.0.1/32"
     expect_page 422
     body_has 'id="branding_primary_color-err"'
     body_has 'value="blue"'

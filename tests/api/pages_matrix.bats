@@ -259,11 +259,11 @@ pages_pass() {
             pm_loner || { cell_mismatch "no loner user"; continue; }
             c_self_email="$LONER_EMAIL"
         fi
-        if [[ "$path$check" == *"{own_session}"* || "$path" == /account/sessions/end-others ]]; then
+        if [[ "$path$form$check" == *"{own_session}"* || "$form" == *action=end_others* ]]; then
             c_own_session="$(pm_session "$c_self_email" "$c_self_password")" ||
                 { cell_mismatch "no second session for $c_self_email"; continue; }
         fi
-        if [[ "$path$check" == *"{foreign_session}"* ]]; then
+        if [[ "$path$form$check" == *"{foreign_session}"* ]]; then
             if [[ "$principal" == owner ]]; then other="$PA_ADMIN_EMAIL"; else other="$PA_OWNER_EMAIL"; fi
             c_foreign_session="$(pm_session "$other" "$TT_PASSWORD")" ||
                 { cell_mismatch "no session for $other"; continue; }

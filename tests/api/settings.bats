@@ -126,8 +126,10 @@ accept() {
     reject security.ip_whitelist '{"settings":{"security":{"ip_whitelist":["10.0.0.0/-1"]}}}'
     reject security.ip_whitelist '{"settings":{"security":{"ip_whitelist":[" 10.0.0.0/8"]}}}'
     reject security.ip_whitelist '{"settings":{"security":{"ip_whitelist":"10.0.0.0/8"}}}'
-    accept '{"settings":{"security":{"ip_whitelist":["203.0.113.0/24","10.0.0.0/8","2001:db8::/48"]}}}' \
-        '.settings.security.ip_whitelist == ["203.0.113.0/24","10.0.0.0/8","2001:db8::/48"]'
+    # 127.0.0.1/32 in every list saved here: the allow-list is enforced, and
+    # the suite's client would lock itself out of the rest of this file.
+    accept '{"settings":{"security":{"ip_whitelist":["203.0.113.0/24","10.0.0.0/8","2001:db8::/48","127.0.0.1/32"]}}}' \
+        '.settings.security.ip_whitelist == ["203.0.113.0/24","10.0.0.0/8","2001:db8::/48","127.0.0.1/32"]'
 }
 
 @test "security.session_timeout_minutes must be an integer from 5 to 1440; mfa_required a boolean" {
@@ -206,7 +208,7 @@ accept() {
 }
 
 @test "sensitive keys (security.*, notifications.webhook_url, integrations.*) are hidden below admin" {
-    accept '{"settings":{"notifications":{"webhook_url":"https://hooks.example.com/secret-path"},"integrations":{"microsoft_teams":"team-x"},"security":{"ip_whitelist":["198.51.100.0/24"]}}}' 'true'
+    accept '{"settings":{"notifications":{"webhook_url":"https://hooks.example.com/secret-path"},"integrations":{"microsoft_teams":"team-x"},"security":{"ip_whitelist":["198.51.100.0/24","127.0.0.1/32"]}}}' 'true'
     local who
     for who in MEMBER VIEWER; do
         local v="SE_${who}_TTOKEN"
@@ -224,11 +226,11 @@ accept() {
         tt_expect 200
         tt_check '.settings.notifications.webhook_url == "https://hooks.example.com/secret-path"
             and .settings.integrations.microsoft_teams == "team-x"
-            and .settings.security.ip_whitelist == ["198.51.100.0/24"]'
+            and .settings.security.ip_whitelist == ["198.51.100.0/24","127.0.0.1/32"]'
     done
     tt_api -t "$(tt_admin_token)" -H "X-Tenant-ID: $SE_ID" GET "$SETTINGS"
     tt_expect 200
-    tt_check '.settings.security.ip_whitelist == ["198.51.100.0/24"]'
+    tt_check '.settings.security.ip_whitelist == ["198.51.100.0/24","127.0.0.1/32"]'
 }
 
 @test "features.* is restricted: refused for an admin or owner (422 naming the key), accepted for a superadmin" {
@@ -346,7 +348,7 @@ put_bg() {
         '{"settings":{"notifications":{"webhook_url":"https://hooks.example.com/R1"}}}'
         '{"settings":{"integrations":{"slack_workspace":"ws-R1"}}}'
         '{"settings":{"integrations":{"microsoft_teams":"teams-R1"}}}'
-        '{"settings":{"security":{"ip_whitelist":["192.0.2.0/R1"]}}}'
+        '{"settings":{"security":{"ip_whitelist":["192.0.2.0/R1","127.0.0.1/32"]}}}'
     )
     for round in 1 2 3; do
         local r=$((10 + round)) v0
@@ -365,7 +367,7 @@ put_bg() {
             and .settings.notifications.webhook_url == "https://hooks.example.com/\($r)"
             and .settings.integrations.slack_workspace == "ws-\($r)"
             and .settings.integrations.microsoft_teams == "teams-\($r)"
-            and .settings.security.ip_whitelist == ["192.0.2.0/\($r)"]' --arg r "$r"
+            and .settings.security.ip_whitelist == ["192.0.2.0/\($r)","127.0.0.1/32"]' --arg r "$r"
         tt_check '.version == $v0 + $n' --argjson v0 "$v0" --argjson n "${#bodies[@]}"
     done
 }
