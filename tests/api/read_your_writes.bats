@@ -98,8 +98,9 @@ last_cache() {
     tt_curl -c "$jar" -b "$jar" -H 'Accept: text/html' -o "$d/b.html" "$TT_URL/w/$RW_SLUG/billing"
     grep -qF "RW saved" "$d/b.html"
     [[ "$(last_cache /w/{slug}/billing)" == bypass ]]
-    # Once it has expired (curl drops it from the jar like a browser), the cache serves again.
-    sleep 3.2
+    # Once it has expired (curl drops it from the jar like a browser; curl counts whole
+    # seconds, so a 3 s cookie may last into its fourth), the cache serves again.
+    sleep 4.2
     tt_curl -c "$jar" -b "$jar" -H 'Accept: text/html' -o /dev/null "$TT_URL/w/$RW_SLUG/billing"
     tt_curl -c "$jar" -b "$jar" -H 'Accept: text/html' -o /dev/null "$TT_URL/w/$RW_SLUG/billing"
     [[ "$(last_cache /w/{slug}/billing)" != bypass ]]
