@@ -190,7 +190,9 @@ client_address(struct req *r)
 {
 	char *a;
 
-	if (r->client == NULL || (a = arena_alloc(r->a, 64)) == NULL)
+	/* No trusted proxy (the default): REMOTE_ADDR as nginx gave it, nothing to parse. */
+	if (r->client == NULL || core_cidr_list_empty(r->w->cfg.trusted_proxies) ||
+	    (a = arena_alloc(r->a, 64)) == NULL)
 		return;
 	if (core_client_addr(r->client, r->forwarded_for, r->w->cfg.trusted_proxies, a, 64))
 		r->client = a;
